@@ -1,0 +1,1 @@
+//! Checkout helpers (being written).

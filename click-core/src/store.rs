@@ -1,0 +1,284 @@
+//! Storage: the [`OrderStore`] trait the state machine drives, and the [`OrderHooks`] through which
+//! a merchant's own orders plug into a store.
+//!
+//! The split of duties:
+//! - [`crate::Shop`] owns every decision (which code to answer, whether an amount fits).
+//! - An [`OrderStore`] keeps Click's transactions and guarantees that each transition happens at
+//!   most once, whatever the concurrency: one row per `click_trans_id`, one move out of
+//!   [`TransactionState::Prepared`], and one confirmed transaction per one-time order.
+//! - [`OrderHooks`] are the merchant's domain: look an order up, reserve it on Prepare, deliver on
+//!   confirm, release on cancel. A store calls them *inside* its transitions, passing its own
+//!   context `Cx`: a SQL store passes its open database transaction, so that "payment confirmed" and
+//!   "order marked paid" commit together; [`crate::MemoryStore`] passes `()`.
+
+use std::error::Error;
+
+use async_trait::async_trait;
+
+use crate::amount::Amount;
+use crate::ids::{
+    ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId,
+};
+
+/// A boxed error from a store backend or a merchant's hook.
+pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
+
+/// What the merchant's lookup says about a `merchant_trans_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Order {
+    /// A one-time order awaiting payment of exactly `amount`.
+    Payable {
+        /// The order total.
+        amount: Amount,
+    },
+    /// A one-time order that is already paid: Prepare answers `-4`.
+    Paid,
+    /// An order that is cancelled or can no longer be paid: Prepare answers `-9`.
+    Closed,
+    /// An account (login, personal account, wallet) topped up by any number of payments, each of
+    /// an amount within `min..=max`.
+    Account {
+        /// The smallest accepted payment.
+        min: Amount,
+        /// The largest accepted payment.
+        max: Amount,
+    },
+}
+
+impl Order {
+    /// An account accepting any positive amount, from one tiyin to [`Amount::MAX`].
+    pub fn account() -> Order {
+        Order::Account {
+            min: Amount::ONE_TIYIN,
+            max: Amount::MAX,
+        }
+    }
+}
+
+/// Whether a transaction pays a one-time order or tops up an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentKind {
+    /// Pays a one-time order: at most one confirmed transaction per order.
+    Order,
+    /// Tops up an account: every confirmed transaction is a separate payment.
+    TopUp,
+}
+
+/// Why a debited payment must be reversed through the Merchant API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReversalReason {
+    /// The delivery hook failed after Click had debited the customer; Click was answered `0`.
+    DeliveryFailed,
+    /// Another transaction had already paid the one-time order (two tabs, two attempts); Click was
+    /// answered `-4`.
+    OrderAlreadyPaid,
+}
+
+/// Where a transaction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransactionState {
+    /// Prepare answered `0`; waiting for Complete.
+    Prepared,
+    /// Confirmed and delivered.
+    Confirmed,
+    /// Cancelled by Click; the reservation was released.
+    Cancelled,
+    /// Debited by Click but not delivered: the merchant owes a reversal. Final, like `Confirmed`.
+    ReversalDue(ReversalReason),
+}
+
+impl TransactionState {
+    /// Whether Click's money was taken for this transaction (`Confirmed` or `ReversalDue`).
+    pub fn is_debited(self) -> bool {
+        matches!(
+            self,
+            TransactionState::Confirmed | TransactionState::ReversalDue(_)
+        )
+    }
+}
+
+/// One payment attempt, as a store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// Click's id of the attempt; the key.
+    pub click_trans_id: ClickTransId,
+    /// The service paid.
+    pub service_id: ServiceId,
+    /// Click's payment document (the Merchant API's `payment_id`, for a reversal).
+    pub click_paydoc_id: ClickPaydocId,
+    /// The order or account.
+    pub merchant_trans_id: MerchantTransId,
+    /// The amount, frozen at Prepare.
+    pub amount: Amount,
+    /// Order or top-up, decided at Prepare.
+    pub kind: PaymentKind,
+    /// The id answered to Prepare.
+    pub merchant_prepare_id: MerchantPrepareId,
+    /// The id answered to the confirming Complete.
+    pub merchant_confirm_id: Option<MerchantConfirmId>,
+    /// Where it stands.
+    pub state: TransactionState,
+}
+
+/// A Prepare to record, already checked by the state machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPrepare {
+    /// Click's id of the attempt.
+    pub click_trans_id: ClickTransId,
+    /// The service paid.
+    pub service_id: ServiceId,
+    /// Click's payment document.
+    pub click_paydoc_id: ClickPaydocId,
+    /// The order or account.
+    pub merchant_trans_id: MerchantTransId,
+    /// The amount to freeze.
+    pub amount: Amount,
+    /// Order or top-up.
+    pub kind: PaymentKind,
+}
+
+/// What [`OrderStore::prepare`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prepared {
+    /// A new transaction was recorded and the order reserved.
+    Created(Transaction),
+    /// The `click_trans_id` was already recorded: the first record, unchanged.
+    Existing(Transaction),
+    /// The one-time order already has a debited transaction: nothing was recorded.
+    OrderAlreadyPaid,
+}
+
+/// The transition [`OrderStore::complete`] is asked to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Click debited the money: confirm and deliver.
+    Confirm,
+    /// Click cancelled: cancel and release.
+    Cancel,
+}
+
+/// What [`OrderStore::complete`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// This call confirmed the transaction. Its state is `Confirmed`, or
+    /// `ReversalDue(DeliveryFailed)` when the delivery hook failed.
+    Confirmed(Transaction),
+    /// This call found the one-time order paid by another transaction and moved this one to
+    /// `ReversalDue(OrderAlreadyPaid)`.
+    OrderAlreadyPaid(Transaction),
+    /// This call cancelled the transaction.
+    Cancelled(Transaction),
+    /// The transaction had already left `Prepared`: nothing changed; its state tells what it is.
+    Unchanged(Transaction),
+}
+
+/// A store failed: the callback answers `-7` and Click retries later.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The storage backend failed (connection, constraint, timeout). Nothing was changed.
+    #[error("order store backend failed")]
+    Backend(#[source] BoxError),
+    /// A merchant hook failed where a failure aborts the transition (lookup, reserve). Nothing was
+    /// changed.
+    #[error("order hook failed")]
+    Hook(#[source] BoxError),
+    /// The transaction the state machine asked about does not exist (a store or caller bug).
+    #[error("transaction {0} does not exist")]
+    UnknownTransaction(ClickTransId),
+}
+
+impl StoreError {
+    /// Wraps a backend error.
+    pub fn backend(error: impl Into<BoxError>) -> Self {
+        StoreError::Backend(error.into())
+    }
+}
+
+/// Click's transactions and the merchant's orders, as the state machine sees them.
+///
+/// Implementations guarantee atomicity, not policy: twenty concurrent [`complete`](Self::complete)
+/// calls for one transaction give one `Confirmed` and nineteen `Unchanged`; two concurrent confirms
+/// of different transactions of one one-time order give one `Confirmed` and one `OrderAlreadyPaid`.
+/// A failed call changes nothing. `click_core::testing` (feature `testing`) has the conformance
+/// suite every implementation must pass.
+#[async_trait]
+pub trait OrderStore: Send + Sync + 'static {
+    /// The order Click asks about, through the merchant's lookup hook.
+    async fn order(
+        &self,
+        service_id: ServiceId,
+        merchant_trans_id: &MerchantTransId,
+    ) -> Result<Option<Order>, StoreError>;
+
+    /// The transaction of a `click_trans_id`, if any.
+    async fn transaction(
+        &self,
+        click_trans_id: ClickTransId,
+    ) -> Result<Option<Transaction>, StoreError>;
+
+    /// Records a Prepare and reserves the order through the hook, atomically: the same
+    /// `click_trans_id` again returns the first record unchanged (and reserves nothing); a
+    /// one-time order with a debited transaction records nothing. A failing reserve hook records
+    /// nothing.
+    async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError>;
+
+    /// Moves a `Prepared` transaction to confirmed (calling the delivery hook) or cancelled
+    /// (calling the release hook), atomically, and says what it found.
+    async fn complete(
+        &self,
+        click_trans_id: ClickTransId,
+        to: Outcome,
+    ) -> Result<Transition, StoreError>;
+}
+
+/// The merchant's orders, as a store calls them. `Cx` is the store's context: `()` for
+/// [`crate::MemoryStore`], an open database transaction for a SQL store.
+///
+/// Only [`find`](Self::find) and [`deliver`](Self::deliver) are required.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use click_core::{Amount, BoxError, MerchantTransId, Order, OrderHooks, ServiceId, Transaction};
+///
+/// struct Shop;
+///
+/// #[async_trait]
+/// impl OrderHooks for Shop {
+///     async fn find(&self, _: &mut (), _: ServiceId, id: &MerchantTransId) -> Result<Option<Order>, BoxError> {
+///         Ok((id.as_str() == "42").then(|| Order::Payable { amount: Amount::from_som(1000).unwrap() }))
+///     }
+///
+///     async fn deliver(&self, _: &mut (), payment: &Transaction) -> Result<(), BoxError> {
+///         println!("ship order {}", payment.merchant_trans_id);
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait OrderHooks<Cx: ?Sized + Send = ()>: Send + Sync + 'static {
+    /// Looks an order up. `None` answers `-5`; an error answers `-7`.
+    async fn find(
+        &self,
+        cx: &mut Cx,
+        service_id: ServiceId,
+        merchant_trans_id: &MerchantTransId,
+    ) -> Result<Option<Order>, BoxError>;
+
+    /// Reserves the order when a Prepare is recorded. An error records nothing and answers `-7`.
+    async fn reserve(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// Delivers a payment Click debited: mark the order paid, credit the account. Called once per
+    /// confirmed transaction. An error cannot undo the debit: the transaction becomes
+    /// [`TransactionState::ReversalDue`], Click is answered `0` and a
+    /// [`crate::ShopEvent::ReversalDue`] tells the merchant to reverse the payment.
+    async fn deliver(&self, cx: &mut Cx, payment: &Transaction) -> Result<(), BoxError>;
+
+    /// Releases the reservation when Click cancels. An error is logged; the cancel stands.
+    async fn release(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,534 @@
+//! Test helpers (feature `testing`): a [`Click`] simulator that builds signed callback bodies,
+//! [`TestOrders`] hooks with fault injection, and the conformance suite every [`OrderStore`] runs.
+//!
+//! # The conformance suite
+//!
+//! [`order_store_conformance!`](crate::order_store_conformance) expands to one `#[test]` per rule
+//! of the decision table, each on a fresh store from the factory you give it, on a multi-threaded
+//! tokio runtime. The factory receives the [`TestOrders`] hooks the store must call:
+//!
+//! ```
+//! mod memory_store {
+//!     click_core::order_store_conformance!(
+//!         |hooks| async move { click_core::MemoryStore::new(hooks) },
+//!         rounds = 10
+//!     );
+//! }
+//! ```
+//!
+//! `rounds` (default 100) is how many times each concurrency case repeats.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::answer::Answer;
+use crate::callback::Endpoint;
+use crate::credentials::{Keyring, SecretKey};
+use crate::ids::{ClickTransId, MerchantTransId, ServiceId};
+use crate::memory::MemoryOrders;
+use crate::shop::{Shop, ShopEvent};
+use crate::signature::{sign_complete, sign_prepare};
+use crate::store::{BoxError, Order, OrderHooks, OrderStore, Transaction, TransactionState};
+
+pub mod cases;
+
+/// The `sign_time` the simulator sends.
+pub const SIGN_TIME: &str = "2024-01-31 12:30:00";
+
+/// An ordered list of form fields: a callback body under construction.
+///
+/// Changing a field does not re-sign; [`Click::sign`] does.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CallbackForm {
+    fields: Vec<(String, String)>,
+}
+
+impl CallbackForm {
+    /// The first value of a field.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Replaces a field's value in place, or appends the field.
+    #[must_use]
+    pub fn set(mut self, name: &str, value: impl Into<String>) -> Self {
+        let value = value.into();
+        match self.fields.iter_mut().find(|(key, _)| key == name) {
+            Some((_, slot)) => *slot = value,
+            None => self.fields.push((name.to_owned(), value)),
+        }
+        self
+    }
+
+    /// Removes every occurrence of a field.
+    #[must_use]
+    pub fn remove(mut self, name: &str) -> Self {
+        self.fields.retain(|(key, _)| key != name);
+        self
+    }
+
+    /// Appends a field even if it is already present (to build duplicates).
+    #[must_use]
+    pub fn append(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.fields.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The `application/x-www-form-urlencoded` body (spaces as `+`).
+    pub fn encode(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&self.fields)
+            .finish()
+    }
+}
+
+/// Plays Click: builds correctly signed Prepare and Complete bodies for one service.
+#[derive(Debug, Clone)]
+pub struct Click {
+    service_id: ServiceId,
+    secret: SecretKey,
+}
+
+impl Click {
+    /// Click for one service and its secret.
+    pub fn new(service_id: ServiceId, secret: SecretKey) -> Self {
+        Self { service_id, secret }
+    }
+
+    /// The service.
+    pub fn service_id(&self) -> ServiceId {
+        self.service_id
+    }
+
+    /// A signed Prepare. `click_paydoc_id` is `click_trans_id + 1`.
+    pub fn prepare(
+        &self,
+        click_trans_id: i64,
+        merchant_trans_id: &str,
+        amount: &str,
+    ) -> CallbackForm {
+        self.sign(
+            CallbackForm::default()
+                .set("click_trans_id", click_trans_id.to_string())
+                .set("service_id", self.service_id.to_string())
+                .set(
+                    "click_paydoc_id",
+                    click_trans_id.saturating_add(1).to_string(),
+                )
+                .set("merchant_trans_id", merchant_trans_id)
+                .set("amount", amount)
+                .set("action", "0")
+                .set("error", "0")
+                .set("error_note", "Success")
+                .set("sign_time", SIGN_TIME),
+        )
+    }
+
+    /// A signed Complete; `error` is `0` for a debit, negative for a cancel.
+    pub fn complete(
+        &self,
+        click_trans_id: i64,
+        merchant_trans_id: &str,
+        merchant_prepare_id: i64,
+        amount: &str,
+        error: i64,
+    ) -> CallbackForm {
+        let note = if error == 0 {
+            "Success"
+        } else {
+            "Payment cancelled"
+        };
+        self.sign(
+            CallbackForm::default()
+                .set("click_trans_id", click_trans_id.to_string())
+                .set("service_id", self.service_id.to_string())
+                .set(
+                    "click_paydoc_id",
+                    click_trans_id.saturating_add(1).to_string(),
+                )
+                .set("merchant_trans_id", merchant_trans_id)
+                .set("merchant_prepare_id", merchant_prepare_id.to_string())
+                .set("amount", amount)
+                .set("action", "1")
+                .set("error", error.to_string())
+                .set("error_note", note)
+                .set("sign_time", SIGN_TIME),
+        )
+    }
+
+    /// Signs a form over its current fields (Complete's formula when `action` is `1`, Prepare's
+    /// otherwise), replacing any `sign_string`.
+    pub fn sign(&self, form: CallbackForm) -> CallbackForm {
+        let field = |name| form.get(name).unwrap_or_default();
+        let sign = if field("action") == "1" {
+            sign_complete(
+                &self.secret,
+                field("click_trans_id"),
+                field("service_id"),
+                field("merchant_trans_id"),
+                field("merchant_prepare_id"),
+                field("amount"),
+                field("sign_time"),
+            )
+        } else {
+            sign_prepare(
+                &self.secret,
+                field("click_trans_id"),
+                field("service_id"),
+                field("merchant_trans_id"),
+                field("amount"),
+                field("sign_time"),
+            )
+        };
+        form.set("sign_string", sign.to_hex())
+    }
+}
+
+/// [`OrderHooks`] over a [`MemoryOrders`] book, counting calls and failing on demand. Cloning
+/// shares the book, the counters and the switches.
+#[derive(Debug, Clone, Default)]
+pub struct TestOrders {
+    book: MemoryOrders,
+    faults: Arc<Faults>,
+}
+
+#[derive(Debug, Default)]
+struct Faults {
+    fail_find: AtomicBool,
+    fail_reserve: AtomicBool,
+    fail_deliver: AtomicBool,
+    reserves: AtomicUsize,
+    releases: AtomicUsize,
+}
+
+/// The error the failing hooks return.
+#[derive(Debug, thiserror::Error)]
+#[error("injected {0} failure")]
+pub struct InjectedFailure(&'static str);
+
+impl TestOrders {
+    /// Hooks over an empty book.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces an order.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is not a valid `merchant_trans_id` (a test bug).
+    pub fn insert(&self, id: &str, order: Order) {
+        self.book.insert(mti(id), order);
+    }
+
+    /// The book.
+    pub fn book(&self) -> &MemoryOrders {
+        &self.book
+    }
+
+    /// Deliveries of one order or account.
+    pub fn deliveries(&self, id: &str) -> usize {
+        self.book.delivery_count(&mti(id))
+    }
+
+    /// Successful reserve calls.
+    pub fn reserves(&self) -> usize {
+        self.faults.reserves.load(Ordering::SeqCst)
+    }
+
+    /// Release calls.
+    pub fn releases(&self) -> usize {
+        self.faults.releases.load(Ordering::SeqCst)
+    }
+
+    /// Makes `find` fail (or succeed again).
+    pub fn fail_find(&self, fail: bool) {
+        self.faults.fail_find.store(fail, Ordering::SeqCst);
+    }
+
+    /// Makes `reserve` fail (or succeed again).
+    pub fn fail_reserve(&self, fail: bool) {
+        self.faults.fail_reserve.store(fail, Ordering::SeqCst);
+    }
+
+    /// Makes `deliver` fail (or succeed again).
+    pub fn fail_deliver(&self, fail: bool) {
+        self.faults.fail_deliver.store(fail, Ordering::SeqCst);
+    }
+}
+
+fn mti(id: &str) -> MerchantTransId {
+    MerchantTransId::new(id).expect("a test merchant_trans_id is valid")
+}
+
+#[async_trait]
+impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
+    async fn find(
+        &self,
+        cx: &mut Cx,
+        service_id: ServiceId,
+        merchant_trans_id: &MerchantTransId,
+    ) -> Result<Option<Order>, BoxError> {
+        if self.faults.fail_find.load(Ordering::SeqCst) {
+            return Err(InjectedFailure("find").into());
+        }
+        self.book.find(cx, service_id, merchant_trans_id).await
+    }
+
+    async fn reserve(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
+        if self.faults.fail_reserve.load(Ordering::SeqCst) {
+            return Err(InjectedFailure("reserve").into());
+        }
+        self.faults.reserves.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn deliver(&self, cx: &mut Cx, payment: &Transaction) -> Result<(), BoxError> {
+        if self.faults.fail_deliver.load(Ordering::SeqCst) {
+            return Err(InjectedFailure("deliver").into());
+        }
+        self.book.deliver(cx, payment).await
+    }
+
+    async fn release(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
+        self.faults.releases.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A shop over a store under test, with the simulator, the hooks and the recorded events.
+#[derive(Clone)]
+pub struct Harness {
+    /// The shop under test.
+    pub shop: Shop,
+    /// The hooks the store calls.
+    pub orders: TestOrders,
+    /// Click, for service [`Harness::SERVICE_ID`].
+    pub click: Click,
+    /// How often concurrency cases repeat.
+    pub rounds: usize,
+    events: Arc<Mutex<Vec<ShopEvent>>>,
+    next_id: Arc<AtomicI64>,
+}
+
+impl Harness {
+    /// The service the harness's shop accepts.
+    pub const SERVICE_ID: ServiceId = ServiceId::new(101);
+    /// Its secret.
+    pub const SECRET: &'static str = "test-secret-do-not-use";
+
+    /// Builds a store with `factory` and a shop over it.
+    pub async fn new<F, Fut, S>(factory: F, rounds: usize) -> Self
+    where
+        F: FnOnce(TestOrders) -> Fut,
+        Fut: Future<Output = S>,
+        S: OrderStore,
+    {
+        let orders = TestOrders::new();
+        let store = factory(orders.clone()).await;
+        let secret = SecretKey::new(Self::SECRET);
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&events);
+        let shop = Shop::new(
+            Keyring::new().service(Self::SERVICE_ID, secret.clone()),
+            store,
+        )
+        .on_event(move |event| lock(&sink).push(event.clone()));
+        Self {
+            shop,
+            orders,
+            click: Click::new(Self::SERVICE_ID, secret),
+            rounds,
+            events,
+            // Above 32 bits, as real click_trans_id values are.
+            next_id: Arc::new(AtomicI64::new(3_600_000_000)),
+        }
+    }
+
+    /// A fresh `click_trans_id`.
+    pub fn next_click_trans_id(&self) -> i64 {
+        self.next_id.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Sends a form to an endpoint.
+    pub async fn send(&self, endpoint: Endpoint, form: &CallbackForm) -> Answer {
+        self.shop.handle(endpoint, form.encode().as_bytes()).await
+    }
+
+    /// Sends a signed Prepare.
+    pub async fn prepare(
+        &self,
+        click_trans_id: i64,
+        merchant_trans_id: &str,
+        amount: &str,
+    ) -> Answer {
+        let form = self
+            .click
+            .prepare(click_trans_id, merchant_trans_id, amount);
+        self.send(Endpoint::Prepare, &form).await
+    }
+
+    /// Sends a signed Complete.
+    pub async fn complete(
+        &self,
+        click_trans_id: i64,
+        merchant_trans_id: &str,
+        merchant_prepare_id: i64,
+        amount: &str,
+        error: i64,
+    ) -> Answer {
+        let form = self.click.complete(
+            click_trans_id,
+            merchant_trans_id,
+            merchant_prepare_id,
+            amount,
+            error,
+        );
+        self.send(Endpoint::Complete, &form).await
+    }
+
+    /// Prepares a fresh attempt, asserting `0`; returns `(click_trans_id, merchant_prepare_id)`.
+    ///
+    /// # Panics
+    ///
+    /// If Prepare does not answer `0` with a `merchant_prepare_id`.
+    pub async fn prepared(&self, merchant_trans_id: &str, amount: &str) -> (i64, i64) {
+        let click_trans_id = self.next_click_trans_id();
+        let answer = self
+            .prepare(click_trans_id, merchant_trans_id, amount)
+            .await;
+        assert_eq!(
+            code(&answer),
+            0,
+            "Prepare of {merchant_trans_id}: {answer:?}"
+        );
+        let prepare_id = answer
+            .merchant_prepare_id()
+            .expect("a successful Prepare answers a merchant_prepare_id");
+        (click_trans_id, prepare_id.get())
+    }
+
+    /// The stored state of a transaction.
+    ///
+    /// # Panics
+    ///
+    /// If the store fails.
+    pub async fn state(&self, click_trans_id: i64) -> Option<TransactionState> {
+        self.transaction(click_trans_id).await.map(|t| t.state)
+    }
+
+    /// The stored transaction.
+    ///
+    /// # Panics
+    ///
+    /// If the store fails.
+    pub async fn transaction(&self, click_trans_id: i64) -> Option<Transaction> {
+        self.shop
+            .store()
+            .transaction(ClickTransId::new(click_trans_id))
+            .await
+            .expect("the store answers")
+    }
+
+    /// The events so far.
+    pub fn events(&self) -> Vec<ShopEvent> {
+        lock(&self.events).clone()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The numeric code of an answer.
+pub fn code(answer: &Answer) -> i32 {
+    answer.error().code()
+}
+
+/// Runs one conformance case on a fresh store, on a multi-threaded runtime.
+///
+/// # Panics
+///
+/// When the case fails, or the runtime cannot start.
+pub fn run<C, CFut, F, SFut, S>(case: C, factory: F, rounds: usize)
+where
+    C: FnOnce(Harness) -> CFut,
+    CFut: Future<Output = ()>,
+    F: FnOnce(TestOrders) -> SFut,
+    SFut: Future<Output = S>,
+    S: OrderStore,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    runtime.block_on(async move {
+        let harness = Harness::new(factory, rounds).await;
+        case(harness).await;
+    });
+}
+
+/// Expands to one `#[test]` per conformance case, for a store built by `$factory`
+/// (`FnOnce(TestOrders) -> impl Future<Output = impl OrderStore>`).
+///
+/// See [`testing`](crate::testing) for an example. `rounds = N` (default 100) sets how often each
+/// concurrency case repeats.
+#[macro_export]
+macro_rules! order_store_conformance {
+    ($factory:expr) => {
+        $crate::order_store_conformance!($factory, rounds = 100);
+    };
+    ($factory:expr, rounds = $rounds:expr) => {
+        $crate::__conformance_tests!(($factory, $rounds);
+            prepare_answers_a_prepare_id_and_reserves,
+            prepare_retry_replays_the_same_answer,
+            prepare_unknown_order_is_minus_5,
+            prepare_wrong_amount_is_minus_2,
+            prepare_paid_order_is_minus_4,
+            prepare_closed_order_is_minus_9,
+            prepare_conflicting_retry_is_minus_8,
+            prepare_after_cancel_replays_minus_9,
+            prepare_after_confirm_is_minus_4,
+            complete_confirms_and_delivers_once,
+            complete_retry_is_minus_4_without_second_delivery,
+            complete_of_unknown_transaction_is_minus_6,
+            complete_wrong_amount_is_minus_2_and_changes_nothing,
+            cancel_releases_and_answers_minus_9,
+            confirm_after_cancel_is_minus_9,
+            cancel_after_confirm_keeps_the_payment,
+            second_debited_attempt_is_minus_4_with_reversal,
+            delivery_failure_answers_0_with_reversal,
+            accounts_accept_repeated_top_ups,
+            amount_is_frozen_at_prepare,
+            failed_lookup_is_minus_7_and_records_nothing,
+            failed_reserve_is_minus_7_and_records_nothing,
+            click_test_tool_scenarios,
+            concurrent_identical_completes_deliver_once,
+            concurrent_completes_of_two_attempts_deliver_once,
+            concurrent_confirm_and_cancel_agree,
+            concurrent_identical_prepares_share_one_prepare_id,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    (($factory:expr, $rounds:expr); $($case:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::testing::run($crate::testing::cases::$case, $factory, $rounds);
+            }
+        )+
+    };
+}

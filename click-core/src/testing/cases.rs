@@ -1,0 +1,589 @@
+//! The conformance cases: each takes a [`Harness`] over a fresh store and panics on a violation.
+//! Item numbers refer to `bad-inputs.md`, the project's catalogue of bad inputs and faults.
+
+use std::collections::HashSet;
+
+use tokio::task::JoinSet;
+
+use super::{Harness, code};
+use crate::amount::Amount;
+use crate::answer::Answer;
+use crate::callback::Endpoint;
+use crate::shop::{CancelAfterConfirm, ShopEvent};
+use crate::store::{Order, PaymentKind, ReversalReason, TransactionState};
+
+fn amount(text: &str) -> Amount {
+    text.parse().expect("a test amount is valid")
+}
+
+fn payable(total: &str) -> Order {
+    Order::Payable {
+        amount: amount(total),
+    }
+}
+
+fn reversals(h: &Harness, reason: ReversalReason) -> usize {
+    h.events()
+        .iter()
+        .filter(|event| matches!(event, ShopEvent::ReversalDue { reason: r, .. } if *r == reason))
+        .count()
+}
+
+/// A successful Prepare answers a `merchant_prepare_id`, reserves once and freezes the amount.
+pub async fn prepare_answers_a_prepare_id_and_reserves(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let id = h.next_click_trans_id();
+    let answer = h.prepare(id, "o-1", "1000.00").await;
+    assert_eq!(code(&answer), 0, "{answer:?}");
+    let prepare_id = answer.merchant_prepare_id().expect("a prepare id");
+    assert!(prepare_id.get() > 0);
+    assert_eq!(h.orders.reserves(), 1);
+    let transaction = h.transaction(id).await.expect("recorded");
+    assert_eq!(transaction.state, TransactionState::Prepared);
+    assert_eq!(transaction.merchant_prepare_id, prepare_id);
+    assert_eq!(transaction.amount, amount("1000"));
+    assert_eq!(transaction.kind, PaymentKind::Order);
+    assert_eq!(transaction.merchant_trans_id.as_str(), "o-1");
+    assert!(matches!(h.events().as_slice(), [ShopEvent::Prepared(_)]));
+}
+
+/// Item 47: a retried Prepare gets the same id and byte-identical JSON; one reservation.
+pub async fn prepare_retry_replays_the_same_answer(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let id = h.next_click_trans_id();
+    let first = h.prepare(id, "o-1", "1000").await;
+    let again = h.prepare(id, "o-1", "1000").await;
+    assert_eq!(code(&first), 0);
+    assert_eq!(first.to_json(), again.to_json());
+    assert_eq!(h.orders.reserves(), 1);
+}
+
+/// Item 43: an unknown order answers `-5` and records nothing.
+pub async fn prepare_unknown_order_is_minus_5(h: Harness) {
+    let id = h.next_click_trans_id();
+    assert_eq!(code(&h.prepare(id, "nope", "1000").await), -5);
+    assert_eq!(h.transaction(id).await, None);
+    assert_eq!(h.orders.reserves(), 0);
+}
+
+/// Items 34–36: an amount other than the order's answers `-2` and records nothing.
+pub async fn prepare_wrong_amount_is_minus_2(h: Harness) {
+    h.orders.insert("o-1000", payable("1000"));
+    h.orders.insert("o-100000", payable("100000"));
+    for (order, sent) in [
+        ("o-1000", "999.99"),
+        ("o-100000", "1"),
+        ("o-100000", "100001"),
+    ] {
+        let id = h.next_click_trans_id();
+        assert_eq!(
+            code(&h.prepare(id, order, sent).await),
+            -2,
+            "{sent} for {order}"
+        );
+        assert_eq!(h.transaction(id).await, None);
+    }
+    assert_eq!(h.orders.reserves(), 0);
+}
+
+/// Item 50: Prepare of a paid one-time order answers `-4`.
+pub async fn prepare_paid_order_is_minus_4(h: Harness) {
+    h.orders.insert("paid", Order::Paid);
+    let id = h.next_click_trans_id();
+    assert_eq!(code(&h.prepare(id, "paid", "1000").await), -4);
+    assert_eq!(h.transaction(id).await, None);
+}
+
+/// Item 51: Prepare of a cancelled or unpayable order answers `-9`; Click's cancelling Complete
+/// that follows also answers `-9`.
+pub async fn prepare_closed_order_is_minus_9(h: Harness) {
+    h.orders.insert("closed", Order::Closed);
+    let id = h.next_click_trans_id();
+    assert_eq!(code(&h.prepare(id, "closed", "1000").await), -9);
+    assert_eq!(h.transaction(id).await, None);
+    assert_eq!(code(&h.complete(id, "closed", 1, "1000", -5017).await), -9);
+    assert_eq!(h.transaction(id).await, None);
+}
+
+/// Item 48: the same `click_trans_id` with another amount or order answers `-8`, no change.
+pub async fn prepare_conflicting_retry_is_minus_8(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    h.orders.insert("o-2", payable("2000"));
+    let id = h.next_click_trans_id();
+    assert_eq!(code(&h.prepare(id, "o-1", "1000").await), 0);
+    let before = h.transaction(id).await;
+    assert_eq!(code(&h.prepare(id, "o-1", "999").await), -8);
+    assert_eq!(code(&h.prepare(id, "o-2", "2000").await), -8);
+    assert_eq!(h.transaction(id).await, before);
+    assert_eq!(h.orders.reserves(), 1);
+}
+
+/// Item 29: a replayed Prepare of a cancelled transaction answers `-9`.
+pub async fn prepare_after_cancel_replays_minus_9(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000", -5017).await),
+        -9
+    );
+    assert_eq!(code(&h.prepare(id, "o-1", "1000").await), -9);
+}
+
+/// A replayed Prepare of a confirmed transaction, and a new Prepare of the paid order, answer
+/// `-4` — the latter even when the merchant's lookup still says payable (the store knows).
+pub async fn prepare_after_confirm_is_minus_4(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
+    assert_eq!(code(&h.prepare(id, "o-1", "1000").await), -4);
+    let fresh = h.next_click_trans_id();
+    assert_eq!(
+        code(&h.prepare(fresh, "o-1", "1000").await),
+        -4,
+        "book says paid"
+    );
+    h.orders.insert("o-1", payable("1000"));
+    assert_eq!(
+        code(&h.prepare(fresh, "o-1", "1000").await),
+        -4,
+        "store says paid"
+    );
+    assert_eq!(h.transaction(fresh).await, None);
+}
+
+/// Item 8 of the decision table: a debit confirms, delivers once and answers a confirm id.
+pub async fn complete_confirms_and_delivers_once(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    let answer = h.complete(id, "o-1", prepare_id, "1000", 0).await;
+    assert_eq!(code(&answer), 0, "{answer:?}");
+    assert!(answer.merchant_confirm_id().is_some());
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+    assert_eq!(h.state(id).await, Some(TransactionState::Confirmed));
+    assert_eq!(
+        h.orders.book().get(&"o-1".parse().expect("id")),
+        Some(Order::Paid)
+    );
+    assert!(matches!(h.events().last(), Some(ShopEvent::Confirmed(_))));
+}
+
+/// Items 28 and 56: a repeated Complete answers `-4` and delivers nothing more, even when the
+/// unsigned `error` of the replay says cancel.
+pub async fn complete_retry_is_minus_4_without_second_delivery(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000", 0).await),
+        -4
+    );
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000", -5017).await),
+        -4
+    );
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+    assert_eq!(h.state(id).await, Some(TransactionState::Confirmed));
+}
+
+/// Items 44 and 45: Complete without Prepare, or with another transaction's prepare id, answers
+/// `-6` and changes nothing.
+pub async fn complete_of_unknown_transaction_is_minus_6(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    h.orders.insert("o-2", payable("1000"));
+    let (id_1, prepare_1) = h.prepared("o-1", "1000").await;
+    let (id_2, prepare_2) = h.prepared("o-2", "1000").await;
+    let unknown = h.next_click_trans_id();
+    assert_eq!(
+        code(&h.complete(unknown, "o-1", 999_999_999, "1000", 0).await),
+        -6
+    );
+    assert_eq!(h.transaction(unknown).await, None);
+    assert_eq!(
+        code(&h.complete(id_1, "o-1", prepare_2, "1000", 0).await),
+        -6
+    );
+    assert_eq!(
+        code(&h.complete(id_1, "o-2", prepare_1, "1000", 0).await),
+        -6
+    );
+    assert_eq!(
+        code(&h.complete(id_2, "o-1", prepare_1, "1000", 0).await),
+        -6
+    );
+    assert_eq!(h.state(id_1).await, Some(TransactionState::Prepared));
+    assert_eq!(h.state(id_2).await, Some(TransactionState::Prepared));
+    assert_eq!(h.orders.deliveries("o-1") + h.orders.deliveries("o-2"), 0);
+}
+
+/// Click's test-tool step 5: a Complete with a different amount answers `-2` and a correct one
+/// still succeeds.
+pub async fn complete_wrong_amount_is_minus_2_and_changes_nothing(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "999.99", 0).await),
+        -2
+    );
+    assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1", 0).await), -2);
+    assert_eq!(h.state(id).await, Some(TransactionState::Prepared));
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000.00", 0).await),
+        0
+    );
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+}
+
+/// Items 52 and 53: every negative `error` cancels: `-9`, released, no delivery; again `-9`.
+pub async fn cancel_releases_and_answers_minus_9(h: Harness) {
+    for (n, error) in [-5017, -1, -9, -30000].into_iter().enumerate() {
+        let order = format!("o-{n}");
+        h.orders.insert(&order, payable("1000"));
+        let (id, prepare_id) = h.prepared(&order, "1000").await;
+        assert_eq!(
+            code(&h.complete(id, &order, prepare_id, "1000", error).await),
+            -9
+        );
+        assert_eq!(h.state(id).await, Some(TransactionState::Cancelled));
+        assert_eq!(h.orders.releases(), n + 1);
+        assert_eq!(
+            code(&h.complete(id, &order, prepare_id, "1000", error).await),
+            -9
+        );
+        assert_eq!(h.orders.releases(), n + 1, "released once");
+        assert_eq!(h.orders.deliveries(&order), 0);
+    }
+}
+
+/// Item 54: `error=0` after a cancel answers `-9` and delivers nothing.
+pub async fn confirm_after_cancel_is_minus_9(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000", -5017).await),
+        -9
+    );
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000", 0).await),
+        -9
+    );
+    assert_eq!(h.orders.deliveries("o-1"), 0);
+    assert_eq!(h.state(id).await, Some(TransactionState::Cancelled));
+}
+
+/// Item 55: a cancel after a confirm answers `-4` by default, `-9` when configured so; the
+/// payment stands either way.
+pub async fn cancel_after_confirm_keeps_the_payment(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000", -5017).await),
+        -4
+    );
+    let strict = Harness {
+        shop: h
+            .shop
+            .clone()
+            .cancel_after_confirm(CancelAfterConfirm::Cancelled),
+        ..h.clone()
+    };
+    assert_eq!(
+        code(&strict.complete(id, "o-1", prepare_id, "1000", -5017).await),
+        -9
+    );
+    assert_eq!(h.state(id).await, Some(TransactionState::Confirmed));
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+    assert_eq!(h.orders.releases(), 0);
+}
+
+/// Item 49: two attempts of one order, both debited: the first delivers, the second answers `-4`
+/// and is reported for reversal.
+pub async fn second_debited_attempt_is_minus_4_with_reversal(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id_1, prepare_1) = h.prepared("o-1", "1000").await;
+    let (id_2, prepare_2) = h.prepared("o-1", "1000").await;
+    assert_eq!(
+        code(&h.complete(id_1, "o-1", prepare_1, "1000", 0).await),
+        0
+    );
+    assert_eq!(
+        code(&h.complete(id_2, "o-1", prepare_2, "1000", 0).await),
+        -4
+    );
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+    assert_eq!(
+        h.state(id_2).await,
+        Some(TransactionState::ReversalDue(
+            ReversalReason::OrderAlreadyPaid
+        ))
+    );
+    assert_eq!(reversals(&h, ReversalReason::OrderAlreadyPaid), 1);
+    assert_eq!(
+        code(&h.complete(id_2, "o-1", prepare_2, "1000", 0).await),
+        -4
+    );
+    assert_eq!(
+        reversals(&h, ReversalReason::OrderAlreadyPaid),
+        1,
+        "reported once"
+    );
+}
+
+/// Item 58: a failing delivery after the debit answers `0` and is reported for reversal.
+pub async fn delivery_failure_answers_0_with_reversal(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    h.orders.fail_deliver(true);
+    assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
+    h.orders.fail_deliver(false);
+    assert_eq!(
+        h.state(id).await,
+        Some(TransactionState::ReversalDue(
+            ReversalReason::DeliveryFailed
+        ))
+    );
+    assert_eq!(reversals(&h, ReversalReason::DeliveryFailed), 1);
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000", 0).await),
+        -4
+    );
+    assert_eq!(h.orders.deliveries("o-1"), 0);
+}
+
+/// Item 50 (top-up mode): an account accepts any number of payments within its limits.
+pub async fn accounts_accept_repeated_top_ups(h: Harness) {
+    h.orders.insert(
+        "login",
+        Order::Account {
+            min: amount("1000"),
+            max: amount("50000"),
+        },
+    );
+    let (id_1, prepare_1) = h.prepared("login", "1000").await;
+    assert_eq!(
+        code(&h.complete(id_1, "login", prepare_1, "1000", 0).await),
+        0
+    );
+    let (id_2, prepare_2) = h.prepared("login", "25000.50").await;
+    assert_eq!(
+        code(&h.complete(id_2, "login", prepare_2, "25000.50", 0).await),
+        0
+    );
+    assert_eq!(h.orders.deliveries("login"), 2);
+    assert_eq!(
+        h.transaction(id_2).await.map(|t| t.kind),
+        Some(PaymentKind::TopUp)
+    );
+    for outside in ["999.99", "50000.01"] {
+        let id = h.next_click_trans_id();
+        assert_eq!(
+            code(&h.prepare(id, "login", outside).await),
+            -2,
+            "{outside}"
+        );
+    }
+}
+
+/// Item 42: the amount is frozen at Prepare: the Complete of the old amount succeeds after the
+/// merchant edited the order; a new Prepare of the old amount does not.
+pub async fn amount_is_frozen_at_prepare(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    h.orders.insert("o-1", payable("2000"));
+    let fresh = h.next_click_trans_id();
+    assert_eq!(code(&h.prepare(fresh, "o-1", "1000").await), -2);
+    assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+}
+
+/// Item 60: a failing lookup answers `-7` and records nothing; Click's retry then succeeds.
+pub async fn failed_lookup_is_minus_7_and_records_nothing(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let id = h.next_click_trans_id();
+    h.orders.fail_find(true);
+    assert_eq!(code(&h.prepare(id, "o-1", "1000").await), -7);
+    h.orders.fail_find(false);
+    assert_eq!(h.transaction(id).await, None);
+    assert_eq!(code(&h.prepare(id, "o-1", "1000").await), 0);
+}
+
+/// Item 60: a failing reservation answers `-7` and records nothing; Click's retry then succeeds
+/// and the payment is delivered once.
+pub async fn failed_reserve_is_minus_7_and_records_nothing(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let id = h.next_click_trans_id();
+    h.orders.fail_reserve(true);
+    assert_eq!(code(&h.prepare(id, "o-1", "1000").await), -7);
+    h.orders.fail_reserve(false);
+    assert_eq!(h.transaction(id).await, None);
+    let answer = h.prepare(id, "o-1", "1000").await;
+    assert_eq!(code(&answer), 0);
+    let prepare_id = answer.merchant_prepare_id().expect("a prepare id").get();
+    assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+}
+
+/// Click's test tool: its 15 scenarios in the order of its newer generator, on one order (the
+/// order is an account, because the tool pays the same `merchant_trans_id` twice).
+pub async fn click_test_tool_scenarios(h: Harness) {
+    h.orders.insert("user23151", Order::account());
+    let c = &h.click;
+    let send = |endpoint, form| {
+        let h = h.clone();
+        async move { code(&h.send(endpoint, &form).await) }
+    };
+    let bad_sign = |form: super::CallbackForm| form.set("sign_string", "0".repeat(32));
+    let id_1 = h.next_click_trans_id();
+    // 1 Prepare with a bad signature, 2 unknown order, 3 OK.
+    assert_eq!(
+        send(
+            Endpoint::Prepare,
+            bad_sign(c.prepare(id_1, "user23151", "1000"))
+        )
+        .await,
+        -1
+    );
+    assert_eq!(
+        send(Endpoint::Prepare, c.prepare(id_1, "no-such-user", "1000")).await,
+        -5
+    );
+    let answer = h.prepare(id_1, "user23151", "1000").await;
+    assert_eq!(code(&answer), 0);
+    let prepare_1 = answer.merchant_prepare_id().expect("a prepare id").get();
+    // 4 Complete with a bad signature, 5 another amount, 6 OK, 7 again, 8 cancel of the paid one.
+    let complete_1 = |amount, error| c.complete(id_1, "user23151", prepare_1, amount, error);
+    assert_eq!(
+        send(Endpoint::Complete, bad_sign(complete_1("1000", 0))).await,
+        -1
+    );
+    assert_eq!(send(Endpoint::Complete, complete_1("1001", 0)).await, -2);
+    assert_eq!(send(Endpoint::Complete, complete_1("1000", 0)).await, 0);
+    assert_eq!(send(Endpoint::Complete, complete_1("1000", 0)).await, -4);
+    assert_eq!(
+        send(Endpoint::Complete, complete_1("1000", -5017)).await,
+        -4
+    );
+    // 9 Prepare OK, 10 Complete with an unknown prepare id, 11 Complete OK.
+    let (id_2, prepare_2) = h.prepared("user23151", "1000").await;
+    assert_eq!(
+        send(
+            Endpoint::Complete,
+            c.complete(id_2, "user23151", 999_999_999, "1000", 0)
+        )
+        .await,
+        -6
+    );
+    assert_eq!(
+        send(
+            Endpoint::Complete,
+            c.complete(id_2, "user23151", prepare_2, "1000", 0)
+        )
+        .await,
+        0
+    );
+    // 12 Prepare OK, 13 cancel, 14 cancel again, 15 confirm after the cancel.
+    let (id_3, prepare_3) = h.prepared("user23151", "1000").await;
+    let complete_3 = |error| c.complete(id_3, "user23151", prepare_3, "1000", error);
+    assert_eq!(send(Endpoint::Complete, complete_3(-5017)).await, -9);
+    assert_eq!(send(Endpoint::Complete, complete_3(-5017)).await, -9);
+    assert_eq!(send(Endpoint::Complete, complete_3(0)).await, -9);
+    assert_eq!(h.orders.deliveries("user23151"), 2);
+}
+
+/// Item 61: 50 identical concurrent Completes: one `0`, 49 `-4`, one delivery; `rounds` times.
+pub async fn concurrent_identical_completes_deliver_once(h: Harness) {
+    for round in 0..h.rounds {
+        let order = format!("c50-{round}");
+        h.orders.insert(&order, payable("1000"));
+        let (id, prepare_id) = h.prepared(&order, "1000").await;
+        let mut tasks = JoinSet::new();
+        for _ in 0..50 {
+            let h = h.clone();
+            let order = order.clone();
+            tasks.spawn(async move { code(&h.complete(id, &order, prepare_id, "1000", 0).await) });
+        }
+        let codes = tasks.join_all().await;
+        assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == -4).count(), 49, "{codes:?}");
+        assert_eq!(h.orders.deliveries(&order), 1);
+    }
+}
+
+/// Item 62: concurrent Completes of two prepared attempts of one order: one `0`, one `-4` with a
+/// reversal, one delivery; `rounds` times.
+pub async fn concurrent_completes_of_two_attempts_deliver_once(h: Harness) {
+    for round in 0..h.rounds {
+        let order = format!("two-{round}");
+        h.orders.insert(&order, payable("1000"));
+        let attempts = [
+            h.prepared(&order, "1000").await,
+            h.prepared(&order, "1000").await,
+        ];
+        let mut tasks = JoinSet::new();
+        for (id, prepare_id) in attempts {
+            let h = h.clone();
+            let order = order.clone();
+            tasks.spawn(async move { code(&h.complete(id, &order, prepare_id, "1000", 0).await) });
+        }
+        let mut codes = tasks.join_all().await;
+        codes.sort_unstable();
+        assert_eq!(codes, [-4, 0]);
+        assert_eq!(h.orders.deliveries(&order), 1);
+    }
+    assert_eq!(reversals(&h, ReversalReason::OrderAlreadyPaid), h.rounds);
+}
+
+/// Item 63: a concurrent confirm and cancel of one transaction: exactly one wins and the final
+/// state agrees with both answers; `rounds` times.
+pub async fn concurrent_confirm_and_cancel_agree(h: Harness) {
+    for round in 0..h.rounds {
+        let order = format!("race-{round}");
+        h.orders.insert(&order, payable("1000"));
+        let (id, prepare_id) = h.prepared(&order, "1000").await;
+        let spawn = |error| {
+            let h = h.clone();
+            let order = order.clone();
+            tokio::spawn(
+                async move { code(&h.complete(id, &order, prepare_id, "1000", error).await) },
+            )
+        };
+        let (confirm, cancel) = (spawn(0), spawn(-5017));
+        let codes = (
+            confirm.await.expect("the task finishes"),
+            cancel.await.expect("the task finishes"),
+        );
+        match h.state(id).await {
+            Some(TransactionState::Confirmed) => {
+                assert_eq!(codes, (0, -4));
+                assert_eq!(h.orders.deliveries(&order), 1);
+            }
+            Some(TransactionState::Cancelled) => {
+                assert_eq!(codes, (-9, -9));
+                assert_eq!(h.orders.deliveries(&order), 0);
+            }
+            other => panic!("unexpected state {other:?} with answers {codes:?}"),
+        }
+    }
+}
+
+/// Item 64: 20 concurrent identical Prepares: one record, one reservation, the same id in all 20
+/// answers; `rounds` times.
+pub async fn concurrent_identical_prepares_share_one_prepare_id(h: Harness) {
+    for round in 0..h.rounds {
+        let order = format!("p20-{round}");
+        h.orders.insert(&order, payable("1000"));
+        let id = h.next_click_trans_id();
+        let reserves = h.orders.reserves();
+        let mut tasks = JoinSet::new();
+        for _ in 0..20 {
+            let h = h.clone();
+            let order = order.clone();
+            tasks.spawn(async move { h.prepare(id, &order, "1000").await });
+        }
+        let answers: Vec<Answer> = tasks.join_all().await;
+        assert!(answers.iter().all(|a| code(a) == 0), "{answers:?}");
+        let ids: HashSet<_> = answers.iter().map(Answer::merchant_prepare_id).collect();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        assert_eq!(h.orders.reserves(), reserves + 1);
+    }
+}

@@ -1,0 +1,3 @@
+//! click-core integration tests.
+
+mod conformance;
