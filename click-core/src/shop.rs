@@ -348,10 +348,10 @@ impl Shop {
     }
 
     fn emit(&self, event: ShopEvent) {
-        if let Some(listener) = &self.listener {
-            if catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err() {
-                tracing::error!("the shop event listener panicked");
-            }
+        if let Some(listener) = &self.listener
+            && catch_unwind(AssertUnwindSafe(|| listener(&event))).is_err()
+        {
+            tracing::error!("the shop event listener panicked");
         }
     }
 }

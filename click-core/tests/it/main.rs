@@ -1,3 +1,4 @@
 //! click-core integration tests.
 
+mod bad_inputs;
 mod conformance;
