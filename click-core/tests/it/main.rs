@@ -2,3 +2,5 @@
 
 mod bad_inputs;
 mod conformance;
+mod model;
+mod secrets;

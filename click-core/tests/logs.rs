@@ -1,0 +1,98 @@
+//! bad-inputs.md items 90 and 91: the logs of a run hold no secret and no `sign_string`.
+//!
+//! A test binary of its own: it installs a global subscriber, and tracing's callsite cache is
+//! process-wide, so sharing a process with other tests would make the capture racy.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use click_core::testing::{CallbackForm, Harness};
+use click_core::{Endpoint, MemoryStore, Order};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Items 90 and 91: every log line of a run through success, retries, failures and reversals, at
+/// TRACE level, holds neither the secret nor any `sign_string` sent.
+#[tokio::test]
+async fn g90_g91_logs_never_hold_the_secret_or_a_signature() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("the only subscriber of this binary");
+
+    let h = Harness::new(|hooks| async move { MemoryStore::new(hooks) }, 1).await;
+    h.orders.insert(
+        "o-1",
+        Order::Payable {
+            amount: "1000".parse().expect("amount"),
+        },
+    );
+    let mut sent: Vec<CallbackForm> = Vec::new();
+    let prepare = h.click.prepare(1, "o-1", "1000");
+    sent.push(prepare.clone());
+    let answer = h.send(Endpoint::Prepare, &prepare).await;
+    let prepare_id = answer.merchant_prepare_id().expect("prepared").get();
+    let prepare_2 = h.click.prepare(2, "o-1", "1000");
+    sent.push(prepare_2.clone());
+    h.send(Endpoint::Prepare, &prepare_2).await;
+    for form in [
+        h.click.complete(1, "o-1", prepare_id, "1000", 0),
+        h.click.complete(1, "o-1", prepare_id, "1000", 0),
+        h.click.complete(2, "o-1", prepare_id + 1, "1000", 0),
+        h.click
+            .complete(1, "o-1\r\nINFO forged", prepare_id, "1000", 0),
+        h.click
+            .prepare(3, "o-1", "1000")
+            .set("sign_string", "f".repeat(32)),
+        h.click.prepare(4, "o-1", "1000").append("amount", "1"),
+    ] {
+        h.send(Endpoint::Any, &form).await;
+        sent.push(form);
+    }
+    h.orders.fail_find(true);
+    let failing = h.click.prepare(5, "o-1", "1000");
+    h.send(Endpoint::Prepare, &failing).await;
+    sent.push(failing);
+
+    let logs = String::from_utf8(capture.0.lock().expect("logs").clone()).expect("UTF-8 logs");
+    assert!(logs.contains("click_callback"), "spans are logged:\n{logs}");
+    assert!(
+        logs.contains("reverse it"),
+        "the reversal is logged:\n{logs}"
+    );
+    assert!(
+        logs.contains("order hook failed"),
+        "the store failure is logged:\n{logs}"
+    );
+    assert!(
+        !logs.contains(Harness::SECRET),
+        "the secret leaked:\n{logs}"
+    );
+    for form in &sent {
+        let sign = form.get("sign_string").expect("signed");
+        assert!(!logs.contains(sign), "a sign_string leaked:\n{logs}");
+    }
+    assert!(
+        logs.lines().all(|line| !line.starts_with("INFO forged")),
+        "a hostile merchant_trans_id split a log line:\n{logs}"
+    );
+}
