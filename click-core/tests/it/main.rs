@@ -4,3 +4,4 @@ mod bad_inputs;
 mod conformance;
 mod model;
 mod secrets;
+mod shop;
