@@ -426,20 +426,6 @@ impl PrepareRequest {
         }
     }
 
-    /// The amount exactly as received: the text that was signed.
-    pub fn amount_text(&self) -> &str {
-        &self.amount
-    }
-
-    /// The amount as a value.
-    ///
-    /// # Errors
-    ///
-    /// [`AmountError`] when the received text is not `digits[.d[d]]` (answered `-2`).
-    pub fn amount(&self) -> Result<Amount, AmountError> {
-        self.amount.parse()
-    }
-
     /// Checks `sign_string` against the service's secrets in `keyring`, over the exact received text.
     pub fn verify(&self, keyring: &Keyring) -> bool {
         let click_trans_id = self.click_trans_id.to_string();
@@ -485,20 +471,6 @@ impl CompleteRequest {
         }
     }
 
-    /// The amount exactly as received: the text that was signed.
-    pub fn amount_text(&self) -> &str {
-        &self.amount
-    }
-
-    /// The amount as a value.
-    ///
-    /// # Errors
-    ///
-    /// [`AmountError`] when the received text is not `digits[.d[d]]` (answered `-2`).
-    pub fn amount(&self) -> Result<Amount, AmountError> {
-        self.amount.parse()
-    }
-
     /// Checks `sign_string` against the service's secrets in `keyring`, over the exact received text.
     pub fn verify(&self, keyring: &Keyring) -> bool {
         let click_trans_id = self.click_trans_id.to_string();
@@ -517,6 +489,29 @@ impl CompleteRequest {
         })
     }
 }
+
+/// The received amount, for both request types.
+macro_rules! received_amount {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// The amount exactly as received: the text that was signed.
+            pub fn amount_text(&self) -> &str {
+                &self.amount
+            }
+
+            /// The amount as a value.
+            ///
+            /// # Errors
+            ///
+            /// [`AmountError`] when the received text is not `digits[.d[d]]` (answered `-2`).
+            pub fn amount(&self) -> Result<Amount, AmountError> {
+                self.amount.parse()
+            }
+        }
+    )*};
+}
+
+received_amount!(PrepareRequest, CompleteRequest);
 
 /// Debug output leaves out `sign_string` (bad-inputs.md item 91).
 macro_rules! debug_without_signature {
