@@ -9,8 +9,8 @@
 //! 3. `action` is exactly `0` or `1`, and the one the endpoint expects (`-3`);
 //! 4. on Complete, `merchant_prepare_id` is present and canonical (`-8`).
 //!
-//! The amount's grammar and the signature are checked afterwards by [`crate::Shop`], in that order
-//! *after* the signature: an unsigned request with a bad amount answers `-1`, a signed one `-2`.
+//! [`crate::Shop`] then checks the signature, and only after it the amount's grammar: an unsigned
+//! request with a bad amount answers `-1`, a signed one `-2`.
 //! `error_note` is free text outside the signature: missing or empty is fine. On Prepare,
 //! `merchant_prepare_id` is not part of the signature and is ignored (Click's test tool sends it
 //! empty).
@@ -379,24 +379,24 @@ fn is_sign_time(text: &str) -> bool {
     year >= 1970 && (1..=days).contains(&day) && hour < 24 && minute < 60 && second < 60
 }
 
-/// Verifies `sign_string` against every secret of the service, without short-circuiting.
+/// Verifies `sign_string` against every secret of the service. The digest is computed and compared
+/// as 16 bytes whatever was received: malformed hex compares as all zeros and then fails.
 fn verify_any(
     keyring: &Keyring,
     service_id: ServiceId,
     sign_string: &str,
     sign: impl Fn(&crate::SecretKey) -> Signature,
 ) -> bool {
-    let Some(received) = Signature::from_hex(sign_string) else {
-        return false;
-    };
-    keyring
+    let received = Signature::from_hex(sign_string);
+    let compared = received.unwrap_or(Signature::ZERO);
+    let matched = keyring
         .secrets(service_id)
         .iter()
         .fold(false, |found, secret| {
-            found | sign(secret).matches(&received)
-        })
+            found | sign(secret).matches(&compared)
+        });
+    matched & received.is_some()
 }
-
 impl From<Common> for PrepareRequest {
     fn from(c: Common) -> Self {
         PrepareRequest {

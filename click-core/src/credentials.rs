@@ -2,12 +2,22 @@
 
 use std::fmt;
 
+use subtle::ConstantTimeEq;
+
 use crate::ids::{IdError, MerchantId, MerchantUserId, ServiceId};
 
 /// A service's `secret_key`. Its `Debug` prints `SecretKey(..)`; it has no `Display`, and no error
-/// or log line of this crate contains it.
-#[derive(Clone, PartialEq, Eq)]
+/// or log line of this crate contains it. `==` compares in constant time (for equal lengths).
+#[derive(Clone)]
 pub struct SecretKey(String);
+
+impl PartialEq for SecretKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for SecretKey {}
 
 impl SecretKey {
     /// Wraps a secret.
@@ -129,7 +139,16 @@ pub enum CredentialsError {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
-    services: Vec<(ServiceId, Vec<SecretKey>)>,
+    services: Vec<ServiceKeys>,
+}
+
+#[derive(Debug, Clone)]
+struct ServiceKeys {
+    service_id: ServiceId,
+    /// The current secret first, then retired ones.
+    secrets: Vec<SecretKey>,
+    /// Whether `secrets[0]` is the current secret (not only retired ones were added).
+    has_current: bool,
 }
 
 impl Keyring {
@@ -138,25 +157,24 @@ impl Keyring {
         Self::default()
     }
 
-    /// Adds a service with its current secret (or replaces the current secret of a known one,
-    /// keeping retired ones).
+    /// Adds a service with its current secret, or replaces the current secret of a known one,
+    /// keeping its retired secrets.
     #[must_use]
     pub fn service(mut self, service_id: ServiceId, secret: SecretKey) -> Self {
-        match self.entry(service_id) {
-            Some(secrets) => secrets[0] = secret,
-            None => self.services.push((service_id, vec![secret])),
+        let keys = self.entry(service_id);
+        if keys.has_current {
+            keys.secrets[0] = secret;
+        } else {
+            keys.secrets.insert(0, secret);
+            keys.has_current = true;
         }
         self
     }
 
-    /// Adds a retired secret that still verifies during a rotation. Adding one for an unknown
-    /// service makes it its only secret.
+    /// Adds a retired secret that still verifies during a rotation.
     #[must_use]
     pub fn retired_secret(mut self, service_id: ServiceId, secret: SecretKey) -> Self {
-        match self.entry(service_id) {
-            Some(secrets) => secrets.push(secret),
-            None => self.services.push((service_id, vec![secret])),
-        }
+        self.entry(service_id).secrets.push(secret);
         self
     }
 
@@ -164,20 +182,32 @@ impl Keyring {
     pub fn secrets(&self, service_id: ServiceId) -> &[SecretKey] {
         self.services
             .iter()
-            .find(|(id, _)| *id == service_id)
-            .map_or(&[], |(_, secrets)| secrets.as_slice())
+            .find(|keys| keys.service_id == service_id)
+            .map_or(&[], |keys| keys.secrets.as_slice())
     }
 
     /// The services in the keyring.
     pub fn service_ids(&self) -> impl Iterator<Item = ServiceId> + '_ {
-        self.services.iter().map(|(id, _)| *id)
+        self.services.iter().map(|keys| keys.service_id)
     }
 
-    fn entry(&mut self, service_id: ServiceId) -> Option<&mut Vec<SecretKey>> {
-        self.services
-            .iter_mut()
-            .find(|(id, _)| *id == service_id)
-            .map(|(_, secrets)| secrets)
+    fn entry(&mut self, service_id: ServiceId) -> &mut ServiceKeys {
+        let at = match self
+            .services
+            .iter()
+            .position(|k| k.service_id == service_id)
+        {
+            Some(at) => at,
+            None => {
+                self.services.push(ServiceKeys {
+                    service_id,
+                    secrets: Vec::new(),
+                    has_current: false,
+                });
+                self.services.len() - 1
+            }
+        };
+        &mut self.services[at]
     }
 }
 
@@ -231,5 +261,18 @@ mod tests {
             .collect();
         assert_eq!(secrets, ["b", "old"]);
         assert_eq!(keyring.service_ids().collect::<Vec<_>>(), [service]);
+        let retired_first = Keyring::new()
+            .retired_secret(service, SecretKey::new("old"))
+            .service(service, SecretKey::new("new"));
+        let secrets: Vec<&str> = retired_first
+            .secrets(service)
+            .iter()
+            .map(SecretKey::expose)
+            .collect();
+        assert_eq!(
+            secrets,
+            ["new", "old"],
+            "adding the current secret last keeps the retired one"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! [`MemoryStore`], the embedded default store, and [`MemoryOrders`], an in-memory order book.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -14,10 +14,15 @@ use crate::store::{
 /// Keeps Click's transactions in memory; the merchant's orders come from hooks `H`.
 ///
 /// Transitions (Prepare, Complete) are serialized by one asynchronous lock that is held while the
-/// hooks run, so each happens exactly once whatever the concurrency; lookups do not take it. Each
-/// transition commits its state *before* calling the delivery or reservation hook, so a request
-/// dropped mid-hook (a client that hung up) can never lead to a second delivery. Nothing survives a
-/// restart: use a SQL store of `click-sqlx` for real money.
+/// hooks run, so each happens exactly once whatever the concurrency; lookups do not take it. Keep
+/// the hooks quick: a slow hook delays every other transition.
+///
+/// A Prepare is recorded only after the reserve hook succeeded. A confirm claims the transaction
+/// (and the one-time order) *before* calling the delivery hook; if that request is dropped mid-hook
+/// (Click hung up) or the hook panics, Click's retry finds the interrupted claim and reports the
+/// payment as [`ReversalReason::DeliveryFailed`] instead of delivering a second time.
+///
+/// Nothing survives a restart: real money belongs in a database-backed store.
 ///
 /// ```
 /// use click_core::{Amount, MemoryOrders, MemoryStore, Order};
@@ -39,6 +44,8 @@ struct State {
     transactions: HashMap<ClickTransId, Transaction>,
     /// The debited transaction of each one-time order.
     paid_orders: HashMap<(ServiceId, MerchantTransId), ClickTransId>,
+    /// Transactions whose delivery hook is running (or was interrupted).
+    delivering: HashSet<ClickTransId>,
 }
 
 impl<H: OrderHooks> MemoryStore<H> {
@@ -67,13 +74,6 @@ impl<H: OrderHooks> MemoryStore<H> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn set_state(&self, click_trans_id: ClickTransId, to: TransactionState) -> Option<Transaction> {
-        let mut state = self.state();
-        let transaction = state.transactions.get_mut(&click_trans_id)?;
-        transaction.state = to;
-        Some(transaction.clone())
     }
 }
 
@@ -115,7 +115,7 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
                 return Ok(Prepared::OrderAlreadyPaid);
             }
             state.next_id += 1;
-            let transaction = Transaction {
+            Transaction {
                 click_trans_id: new.click_trans_id,
                 service_id: new.service_id,
                 click_paydoc_id: new.click_paydoc_id,
@@ -125,21 +125,19 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
                 merchant_prepare_id: MerchantPrepareId::new(state.next_id),
                 merchant_confirm_id: None,
                 state: TransactionState::Prepared,
-            };
-            state
-                .transactions
-                .insert(transaction.click_trans_id, transaction.clone());
-            transaction
-        };
-        match self.hooks.reserve(&mut (), &transaction).await {
-            Ok(()) => Ok(Prepared::Created(transaction)),
-            Err(error) => {
-                self.state()
-                    .transactions
-                    .remove(&transaction.click_trans_id);
-                Err(StoreError::Hook(error))
             }
-        }
+        };
+        // Recorded only once the reservation succeeded: meanwhile a resent Prepare finds nothing
+        // in `transaction` and waits for the transition lock here, so no answer ever names a
+        // prepare id that is then taken back.
+        self.hooks
+            .reserve(&mut (), &transaction)
+            .await
+            .map_err(StoreError::Hook)?;
+        self.state()
+            .transactions
+            .insert(transaction.click_trans_id, transaction.clone());
+        Ok(Prepared::Created(transaction))
     }
 
     async fn complete(
@@ -148,64 +146,29 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
         to: Outcome,
     ) -> Result<Transition, StoreError> {
         let _transition = self.transitions.lock().await;
-        let transition = {
-            let mut state = self.state();
-            let State {
-                transactions,
-                paid_orders,
-                ..
-            } = &mut *state;
-            let transaction = transactions
-                .get_mut(&click_trans_id)
-                .ok_or(StoreError::UnknownTransaction(click_trans_id))?;
-            if transaction.state != TransactionState::Prepared {
-                return Ok(Transition::Unchanged(transaction.clone()));
-            }
-            match to {
-                Outcome::Cancel => {
-                    transaction.state = TransactionState::Cancelled;
-                    Transition::Cancelled(transaction.clone())
-                }
-                Outcome::Confirm => {
-                    let order_key = (
-                        transaction.service_id,
-                        transaction.merchant_trans_id.clone(),
-                    );
-                    if transaction.kind == PaymentKind::Order
-                        && paid_orders.contains_key(&order_key)
-                    {
-                        transaction.state =
-                            TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid);
-                        return Ok(Transition::OrderAlreadyPaid(transaction.clone()));
-                    }
-                    if transaction.kind == PaymentKind::Order {
-                        paid_orders.insert(order_key, click_trans_id);
-                    }
-                    transaction.state = TransactionState::Confirmed;
-                    transaction.merchant_confirm_id = Some(MerchantConfirmId::new(
-                        transaction.merchant_prepare_id.get(),
-                    ));
-                    Transition::Confirmed(transaction.clone())
-                }
-            }
-        };
-        match transition {
-            Transition::Confirmed(transaction) => {
-                match self.hooks.deliver(&mut (), &transaction).await {
-                    Ok(()) => Ok(Transition::Confirmed(transaction)),
+        match self.claim(click_trans_id, to)? {
+            Claim::Done(transition) => Ok(transition),
+            Claim::Deliver(mut transaction) => {
+                let delivered = self.hooks.deliver(&mut (), &transaction).await;
+                transaction.state = match delivered {
+                    Ok(()) => TransactionState::Confirmed,
                     Err(error) => {
                         tracing::error!(
                             click_trans_id = %click_trans_id,
                             error = error.as_ref() as &dyn std::error::Error,
                             "delivery hook failed after Click debited the customer"
                         );
-                        let to = TransactionState::ReversalDue(ReversalReason::DeliveryFailed);
-                        let transaction = self.set_state(click_trans_id, to).unwrap_or(transaction);
-                        Ok(Transition::Confirmed(transaction))
+                        TransactionState::ReversalDue(ReversalReason::DeliveryFailed)
                     }
-                }
+                };
+                let mut state = self.state();
+                state.delivering.remove(&click_trans_id);
+                state
+                    .transactions
+                    .insert(click_trans_id, transaction.clone());
+                Ok(Transition::Confirmed(transaction))
             }
-            Transition::Cancelled(transaction) => {
+            Claim::Release(transaction) => {
                 if let Err(error) = self.hooks.release(&mut (), &transaction).await {
                     tracing::warn!(
                         click_trans_id = %click_trans_id,
@@ -215,8 +178,72 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
                 }
                 Ok(Transition::Cancelled(transaction))
             }
-            other => Ok(other),
         }
+    }
+}
+
+/// What a Complete must do once the transition is claimed under the locks.
+enum Claim {
+    /// Nothing is left to do.
+    Done(Transition),
+    /// Confirmed and claimed: run the delivery hook.
+    Deliver(Transaction),
+    /// Cancelled: run the release hook.
+    Release(Transaction),
+}
+
+impl<H: OrderHooks> MemoryStore<H> {
+    /// Decides a Complete and commits its claim; the caller holds the transition lock.
+    fn claim(&self, click_trans_id: ClickTransId, to: Outcome) -> Result<Claim, StoreError> {
+        let mut state = self.state();
+        let State {
+            transactions,
+            paid_orders,
+            delivering,
+            ..
+        } = &mut *state;
+        let transaction = transactions
+            .get_mut(&click_trans_id)
+            .ok_or(StoreError::UnknownTransaction(click_trans_id))?;
+        if delivering.remove(&click_trans_id) {
+            // An earlier confirm claimed this transaction and started the delivery hook, but its
+            // request was dropped (Click hung up) or the hook panicked: whether the goods went out
+            // is unknown, and Click's money is taken. Never deliver twice; report it instead.
+            tracing::error!(
+                click_trans_id = %click_trans_id,
+                "an interrupted delivery was found on Click's retry"
+            );
+            transaction.state = TransactionState::ReversalDue(ReversalReason::DeliveryFailed);
+            return Ok(Claim::Done(match to {
+                Outcome::Confirm => Transition::Confirmed(transaction.clone()),
+                Outcome::Cancel => Transition::Unchanged(transaction.clone()),
+            }));
+        }
+        if transaction.state != TransactionState::Prepared {
+            return Ok(Claim::Done(Transition::Unchanged(transaction.clone())));
+        }
+        if to == Outcome::Cancel {
+            transaction.state = TransactionState::Cancelled;
+            return Ok(Claim::Release(transaction.clone()));
+        }
+        let order_key = (
+            transaction.service_id,
+            transaction.merchant_trans_id.clone(),
+        );
+        if transaction.kind == PaymentKind::Order {
+            if paid_orders.contains_key(&order_key) {
+                transaction.state = TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid);
+                return Ok(Claim::Done(Transition::OrderAlreadyPaid(
+                    transaction.clone(),
+                )));
+            }
+            paid_orders.insert(order_key, click_trans_id);
+        }
+        transaction.merchant_confirm_id = Some(MerchantConfirmId::new(
+            transaction.merchant_prepare_id.get(),
+        ));
+        delivering.insert(click_trans_id);
+        Ok(Claim::Deliver(transaction.clone()))
     }
 }
 
@@ -284,11 +311,17 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for MemoryOrders {
         Ok(self.get(merchant_trans_id))
     }
 
+    /// Marks a one-time order paid; refuses one that is already paid (possible when two services
+    /// share this book), so the payment is reported for reversal instead of delivered twice.
     async fn deliver(&self, _cx: &mut Cx, payment: &Transaction) -> Result<(), BoxError> {
         let mut book = self.book();
         if payment.kind == PaymentKind::Order {
-            book.orders
+            let order = book
+                .orders
                 .insert(payment.merchant_trans_id.clone(), Order::Paid);
+            if order == Some(Order::Paid) {
+                return Err(format!("order {} is already paid", payment.merchant_trans_id).into());
+            }
         }
         book.deliveries.push(payment.clone());
         Ok(())

@@ -392,12 +392,14 @@ fn prepare_answer(
     merchant_prepare_id: Option<MerchantPrepareId>,
     error: ErrorCode,
 ) -> Answer {
-    Answer::Prepare(PrepareAnswer {
+    let echo = Echo {
         click_trans_id: Some(request.click_trans_id),
         merchant_trans_id: Some(request.merchant_trans_id.clone()),
+        action: Some(Action::Prepare),
+    };
+    Answer::Prepare(PrepareAnswer {
         merchant_prepare_id,
-        error,
-        error_note: error.note(),
+        ..prepare_shape(echo, error)
     })
 }
 
@@ -406,12 +408,14 @@ fn complete_answer(
     merchant_confirm_id: Option<MerchantConfirmId>,
     error: ErrorCode,
 ) -> Answer {
-    Answer::Complete(CompleteAnswer {
+    let echo = Echo {
         click_trans_id: Some(request.click_trans_id),
         merchant_trans_id: Some(request.merchant_trans_id.clone()),
+        action: Some(Action::Complete),
+    };
+    Answer::Complete(CompleteAnswer {
         merchant_confirm_id,
-        error,
-        error_note: error.note(),
+        ..complete_shape(echo, error)
     })
 }
 
@@ -430,20 +434,28 @@ fn rejection(endpoint: Endpoint, echo: Echo, error: ErrorCode) -> Answer {
         Endpoint::Any => echo.action == Some(Action::Complete),
     };
     if complete {
-        Answer::Complete(CompleteAnswer {
-            click_trans_id: echo.click_trans_id,
-            merchant_trans_id: echo.merchant_trans_id,
-            merchant_confirm_id: None,
-            error,
-            error_note: error.note(),
-        })
+        Answer::Complete(complete_shape(echo, error))
     } else {
-        Answer::Prepare(PrepareAnswer {
-            click_trans_id: echo.click_trans_id,
-            merchant_trans_id: echo.merchant_trans_id,
-            merchant_prepare_id: None,
-            error,
-            error_note: error.note(),
-        })
+        Answer::Prepare(prepare_shape(echo, error))
+    }
+}
+
+fn prepare_shape(echo: Echo, error: ErrorCode) -> PrepareAnswer {
+    PrepareAnswer {
+        click_trans_id: echo.click_trans_id,
+        merchant_trans_id: echo.merchant_trans_id,
+        merchant_prepare_id: None,
+        error,
+        error_note: error.note(),
+    }
+}
+
+fn complete_shape(echo: Echo, error: ErrorCode) -> CompleteAnswer {
+    CompleteAnswer {
+        click_trans_id: echo.click_trans_id,
+        merchant_trans_id: echo.merchant_trans_id,
+        merchant_confirm_id: None,
+        error,
+        error_note: error.note(),
     }
 }

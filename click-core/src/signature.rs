@@ -18,11 +18,23 @@ use subtle::ConstantTimeEq;
 
 use crate::credentials::SecretKey;
 
-/// An MD5 digest as Click sends it in `sign_string`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// An MD5 digest as Click sends it in `sign_string`. `==` compares in constant time.
+#[derive(Clone, Copy)]
 pub struct Signature([u8; 16]);
 
+impl PartialEq for Signature {
+    fn eq(&self, other: &Self) -> bool {
+        self.matches(other)
+    }
+}
+
+impl Eq for Signature {}
+
 impl Signature {
+    /// Sixteen zero bytes: what malformed received hex is compared as (it never matches a real
+    /// MD5 output by chance in practice, and verification also requires the hex to decode).
+    pub(crate) const ZERO: Signature = Signature([0; 16]);
+
     /// Decodes 32 hex digits, upper or lower case. Anything else (empty, 31 or 33 digits, non-hex)
     /// is `None`.
     pub fn from_hex(text: &str) -> Option<Self> {
@@ -55,6 +67,8 @@ impl fmt::Debug for Signature {
     }
 }
 
+/// The wire form, 32 lowercase hex digits, for building requests. Never log it beside the fields
+/// it covers.
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_hex())

@@ -68,7 +68,8 @@ pub enum PaymentKind {
 /// Why a debited payment must be reversed through the Merchant API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReversalReason {
-    /// The delivery hook failed after Click had debited the customer; Click was answered `0`.
+    /// The delivery hook failed, or was interrupted (a dropped request, a panic), after Click had
+    /// debited the customer; Click was answered `0`.
     DeliveryFailed,
     /// Another transaction had already paid the one-time order (two tabs, two attempts); Click was
     /// answered `-4`.

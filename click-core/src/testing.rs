@@ -19,8 +19,9 @@
 //! `rounds` (default 100) is how many times each concurrency case repeats.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -203,6 +204,7 @@ struct Faults {
     fail_find: AtomicBool,
     fail_reserve: AtomicBool,
     fail_deliver: AtomicBool,
+    delay_ms: AtomicU64,
     reserves: AtomicUsize,
     releases: AtomicUsize,
 }
@@ -261,6 +263,21 @@ impl TestOrders {
     pub fn fail_deliver(&self, fail: bool) {
         self.faults.fail_deliver.store(fail, Ordering::SeqCst);
     }
+
+    /// Makes every hook sleep this long before it acts (zero: only yield once).
+    pub fn delay(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.faults.delay_ms.store(millis, Ordering::SeqCst);
+    }
+
+    /// Every hook gives other tasks a chance to run first, so races between concurrent callbacks
+    /// really interleave inside the store's transitions.
+    async fn pause(&self) {
+        match self.faults.delay_ms.load(Ordering::SeqCst) {
+            0 => tokio::task::yield_now().await,
+            millis => tokio::time::sleep(Duration::from_millis(millis)).await,
+        }
+    }
 }
 
 fn mti(id: &str) -> MerchantTransId {
@@ -275,6 +292,7 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
         service_id: ServiceId,
         merchant_trans_id: &MerchantTransId,
     ) -> Result<Option<Order>, BoxError> {
+        self.pause().await;
         if self.faults.fail_find.load(Ordering::SeqCst) {
             return Err(InjectedFailure("find").into());
         }
@@ -282,6 +300,7 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
     }
 
     async fn reserve(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
+        self.pause().await;
         if self.faults.fail_reserve.load(Ordering::SeqCst) {
             return Err(InjectedFailure("reserve").into());
         }
@@ -290,6 +309,7 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
     }
 
     async fn deliver(&self, cx: &mut Cx, payment: &Transaction) -> Result<(), BoxError> {
+        self.pause().await;
         if self.faults.fail_deliver.load(Ordering::SeqCst) {
             return Err(InjectedFailure("deliver").into());
         }
@@ -297,6 +317,7 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
     }
 
     async fn release(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
+        self.pause().await;
         self.faults.releases.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -511,6 +532,8 @@ macro_rules! order_store_conformance {
             amount_is_frozen_at_prepare,
             failed_lookup_is_minus_7_and_records_nothing,
             failed_reserve_is_minus_7_and_records_nothing,
+            a_resent_prepare_never_sees_a_failing_reservation,
+            an_interrupted_delivery_is_never_repeated,
             click_test_tool_scenarios,
             concurrent_identical_completes_deliver_once,
             concurrent_completes_of_two_attempts_deliver_once,

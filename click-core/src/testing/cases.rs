@@ -2,6 +2,7 @@
 //! Item numbers refer to `bad-inputs.md`, the project's catalogue of bad inputs and faults.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 
@@ -421,6 +422,57 @@ pub async fn failed_reserve_is_minus_7_and_records_nothing(h: Harness) {
     let prepare_id = answer.merchant_prepare_id().expect("a prepare id").get();
     assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
     assert_eq!(h.orders.deliveries("o-1"), 1);
+}
+
+/// A resent Prepare racing a slow reservation that then fails: no answer names a prepare id that
+/// does not exist afterwards (Click would debit and then get `-6`).
+pub async fn a_resent_prepare_never_sees_a_failing_reservation(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let id = h.next_click_trans_id();
+    h.orders.fail_reserve(true);
+    h.orders.delay(Duration::from_millis(100));
+    let first = {
+        let h = h.clone();
+        tokio::spawn(async move { h.prepare(id, "o-1", "1000").await })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let resent = h.prepare(id, "o-1", "1000").await;
+    let first = first.await.expect("the task finishes");
+    h.orders.delay(Duration::ZERO);
+    h.orders.fail_reserve(false);
+    for answer in [&first, &resent] {
+        assert_eq!(code(answer), -7, "{answer:?}");
+    }
+    assert_eq!(h.transaction(id).await, None);
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
+}
+
+/// A confirm whose request is dropped while the delivery hook runs (Click hung up): Click's retry
+/// never delivers a second time, and the payment is either delivered once or reported for
+/// reversal — never silently lost.
+pub async fn an_interrupted_delivery_is_never_repeated(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    h.orders.delay(Duration::from_millis(200));
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(50),
+        h.complete(id, "o-1", prepare_id, "1000", 0),
+    )
+    .await;
+    assert!(dropped.is_err(), "the request was dropped mid-delivery");
+    h.orders.delay(Duration::ZERO);
+    let retry = h.complete(id, "o-1", prepare_id, "1000", 0).await;
+    assert!([0, -4].contains(&code(&retry)), "{retry:?}");
+    let again = h.complete(id, "o-1", prepare_id, "1000", 0).await;
+    assert_eq!(code(&again), -4);
+    match (h.orders.deliveries("o-1"), h.state(id).await) {
+        (1, Some(TransactionState::Confirmed)) => {}
+        (0, Some(TransactionState::ReversalDue(ReversalReason::DeliveryFailed))) => {
+            assert_eq!(reversals(&h, ReversalReason::DeliveryFailed), 1);
+        }
+        other => panic!("lost or repeated delivery: {other:?}"),
+    }
 }
 
 /// Click's test tool: its 15 scenarios in the order of its newer generator, on one order (the

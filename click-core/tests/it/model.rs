@@ -27,6 +27,8 @@ impl Attempt {
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Prepare(usize),
+    /// A Prepare of a known attempt with another amount: a conflicting retry.
+    ConflictingPrepare(usize),
     Confirm(usize),
     Cancel(usize),
 }
@@ -125,6 +127,7 @@ fn steps(attempts: usize) -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
         prop_oneof![
             3 => (0..attempts).prop_map(Step::Prepare),
+            1 => (0..attempts).prop_map(Step::ConflictingPrepare),
             3 => (0..attempts).prop_map(Step::Confirm),
             1 => (0..attempts).prop_map(Step::Cancel),
         ],
@@ -174,6 +177,16 @@ async fn check(attempts: Vec<Attempt>, steps: Vec<Step>) {
                     assert_eq!(id, Some(*known), "step {n}: a retry replays the same id");
                 }
                 (index, code(&answer), model.prepare(index, attempt, id))
+            }
+            Step::ConflictingPrepare(index) => {
+                if !model.states.contains_key(&index) {
+                    continue;
+                }
+                let attempt = attempts[index];
+                let answer = h
+                    .prepare(click_trans_id(index), ORDERS[attempt.order], "1.23")
+                    .await;
+                (index, code(&answer), -8)
             }
             Step::Confirm(index) | Step::Cancel(index) => {
                 let attempt = attempts[index];

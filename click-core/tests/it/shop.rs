@@ -95,3 +95,71 @@ async fn a_panicking_listener_does_not_break_the_answer() {
         .await;
     assert_eq!(code(&answer), 0);
 }
+
+/// Two services sharing one `MemoryOrders` book: attempts on both services of the same order
+/// deliver once; the second debit is reported for reversal.
+#[tokio::test]
+async fn two_services_sharing_a_book_deliver_once() {
+    use click_core::testing::Click;
+    use click_core::{ReversalReason, ServiceId, ShopEvent};
+    use std::sync::{Arc, Mutex};
+
+    let orders = MemoryOrders::new();
+    orders.insert(
+        "42".parse().expect("id"),
+        Order::Payable {
+            amount: "1000".parse().expect("amount"),
+        },
+    );
+    let (a, b) = (ServiceId::new(101), ServiceId::new(102));
+    let keyring = Keyring::new()
+        .service(a, SecretKey::new("a"))
+        .service(b, SecretKey::new("b"));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&events);
+    let shop = Shop::new(keyring, MemoryStore::new(orders.clone()))
+        .on_event(move |event| sink.lock().expect("events").push(event.clone()));
+    let (click_a, click_b) = (
+        Click::new(a, SecretKey::new("a")),
+        Click::new(b, SecretKey::new("b")),
+    );
+    let send = |endpoint, body: String| {
+        let shop = shop.clone();
+        async move { shop.handle(endpoint, body.as_bytes()).await }
+    };
+    let prepared_a = send(Endpoint::Prepare, click_a.prepare(1, "42", "1000").encode()).await;
+    let prepared_b = send(Endpoint::Prepare, click_b.prepare(2, "42", "1000").encode()).await;
+    let (Some(id_a), Some(id_b)) = (
+        prepared_a.merchant_prepare_id(),
+        prepared_b.merchant_prepare_id(),
+    ) else {
+        panic!("both attempts prepare: {prepared_a:?} {prepared_b:?}");
+    };
+    let first = send(
+        Endpoint::Complete,
+        click_a.complete(1, "42", id_a.get(), "1000", 0).encode(),
+    )
+    .await;
+    let second = send(
+        Endpoint::Complete,
+        click_b.complete(2, "42", id_b.get(), "1000", 0).encode(),
+    )
+    .await;
+    assert_eq!((code(&first), code(&second)), (0, 0));
+    assert_eq!(orders.deliveries().len(), 1);
+    let reversals = events
+        .lock()
+        .expect("events")
+        .iter()
+        .filter(|event| {
+            matches!(
+                event,
+                ShopEvent::ReversalDue {
+                    reason: ReversalReason::DeliveryFailed,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(reversals, 1);
+}
