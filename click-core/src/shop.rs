@@ -80,6 +80,11 @@ pub enum ShopEvent {
     /// Click debited the customer but the payment was not delivered: reverse it through the
     /// Merchant API (`payment_id` is the transaction's `click_paydoc_id`). The transaction stays in
     /// [`TransactionState::ReversalDue`] in the store.
+    ///
+    /// After [`ReversalReason::DeliveryFailed`] the one-time order stays claimed by this
+    /// transaction, so a new Prepare of it answers `-4`: after reversing, sell it again under a new
+    /// `merchant_trans_id`. (A delivery that failed because the goods are gone must not be retried
+    /// by a second payment.)
     ReversalDue {
         /// The debited transaction.
         transaction: Transaction,
