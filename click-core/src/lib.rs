@@ -99,7 +99,3 @@ pub use store::{
     BoxError, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared,
     ReversalReason, StoreError, Transaction, TransactionState, Transition,
 };
-
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -474,6 +474,18 @@ pub fn code(answer: &Answer) -> i32 {
     answer.error().code()
 }
 
+/// Whether a test must be skipped because the environment variable it requires (a database URL)
+/// is not set; prints the reason.
+pub fn skipped(requires: Option<&str>) -> bool {
+    match requires {
+        Some(var) if std::env::var_os(var).is_none() => {
+            eprintln!("skipped: set {var} to run this test against a real database");
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Runs one conformance case on a fresh store, on a multi-threaded runtime.
 ///
 /// # Panics
@@ -509,7 +521,13 @@ macro_rules! order_store_conformance {
         $crate::order_store_conformance!($factory, rounds = 100);
     };
     ($factory:expr, rounds = $rounds:expr) => {
-        $crate::__conformance_tests!(($factory, $rounds);
+        $crate::order_store_conformance!(@cases ($factory, $rounds, ::core::option::Option::None));
+    };
+    ($factory:expr, rounds = $rounds:expr, requires = $var:literal) => {
+        $crate::order_store_conformance!(@cases ($factory, $rounds, ::core::option::Option::Some($var)));
+    };
+    (@cases $args:tt) => {
+        $crate::__conformance_tests!($args;
             prepare_answers_a_prepare_id_and_reserves,
             prepare_retry_replays_the_same_answer,
             prepare_unknown_order_is_minus_5,
@@ -546,10 +564,13 @@ macro_rules! order_store_conformance {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_tests {
-    (($factory:expr, $rounds:expr); $($case:ident),+ $(,)?) => {
+    (($factory:expr, $rounds:expr, $requires:expr); $($case:ident),+ $(,)?) => {
         $(
             #[test]
             fn $case() {
+                if $crate::testing::skipped($requires) {
+                    return;
+                }
                 $crate::testing::run($crate::testing::cases::$case, $factory, $rounds);
             }
         )+

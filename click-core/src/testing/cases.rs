@@ -542,11 +542,21 @@ pub async fn click_test_tool_scenarios(h: Harness) {
     assert_eq!(h.orders.deliveries("user23151"), 2);
 }
 
-/// Item 61: 50 identical concurrent Completes: one `0`, 49 `-4`, one delivery; `rounds` times.
+/// Item 61: 50 identical concurrent Completes: one `0`, 49 `-4`, one delivery, the transaction
+/// confirmed and nothing reported for reversal; `rounds` times, alternating one-time orders and
+/// account top-ups (which have no per-order claim to fall back on).
 pub async fn concurrent_identical_completes_deliver_once(h: Harness) {
     for round in 0..h.rounds {
         let order = format!("c50-{round}");
-        h.orders.insert(&order, payable("1000"));
+        let top_up = round % 2 == 1;
+        h.orders.insert(
+            &order,
+            if top_up {
+                Order::account()
+            } else {
+                payable("1000")
+            },
+        );
         let (id, prepare_id) = h.prepared(&order, "1000").await;
         let mut tasks = JoinSet::new();
         for _ in 0..50 {
@@ -557,8 +567,15 @@ pub async fn concurrent_identical_completes_deliver_once(h: Harness) {
         let codes = tasks.join_all().await;
         assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
         assert_eq!(codes.iter().filter(|c| **c == -4).count(), 49, "{codes:?}");
-        assert_eq!(h.orders.deliveries(&order), 1);
+        assert_eq!(h.orders.deliveries(&order), 1, "top-up: {top_up}");
+        assert_eq!(
+            h.state(id).await,
+            Some(TransactionState::Confirmed),
+            "top-up: {top_up}"
+        );
     }
+    assert_eq!(reversals(&h, ReversalReason::OrderAlreadyPaid), 0);
+    assert_eq!(reversals(&h, ReversalReason::DeliveryFailed), 0);
 }
 
 /// Item 62: concurrent Completes of two prepared attempts of one order: one `0`, one `-4` with a

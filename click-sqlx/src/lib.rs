@@ -1,0 +1,101 @@
+//! Database stores for click-core: Click's transactions in PostgreSQL, MySQL/MariaDB or SQLite,
+//! with the merchant's own order updates committed in the same database transaction.
+//!
+//! ```no_run
+//! use async_trait::async_trait;
+//! use click_core::{BoxError, Keyring, MerchantTransId, Order, OrderHooks, ServiceId, Shop, Transaction};
+//! use click_sqlx::PgStore;
+//! use sqlx::{PgConnection, Row};
+//!
+//! /// The shop's own table: `CREATE TABLE orders (id TEXT PRIMARY KEY, total NUMERIC(17, 2), status TEXT)`.
+//! struct Orders;
+//!
+//! #[async_trait]
+//! impl OrderHooks<PgConnection> for Orders {
+//!     async fn find(&self, db: &mut PgConnection, _: ServiceId, id: &MerchantTransId) -> Result<Option<Order>, BoxError> {
+//!         let row = sqlx::query("SELECT total::TEXT AS total, status FROM orders WHERE id = $1")
+//!             .bind(id.as_str())
+//!             .fetch_optional(db)
+//!             .await?;
+//!         let Some(row) = row else { return Ok(None) };
+//!         Ok(Some(match row.get::<&str, _>("status") {
+//!             "paid" => Order::Paid,
+//!             "cancelled" => Order::Closed,
+//!             _ => Order::Payable { amount: row.get::<&str, _>("total").parse()? },
+//!         }))
+//!     }
+//!
+//!     /// Runs inside the store's transaction: the order is marked paid if and only if the
+//!     /// payment is confirmed.
+//!     async fn deliver(&self, db: &mut PgConnection, payment: &Transaction) -> Result<(), BoxError> {
+//!         sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1")
+//!             .bind(payment.merchant_trans_id.as_str())
+//!             .execute(db)
+//!             .await?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = PgStore::connect("postgres://postgres@127.0.0.1/shop", Orders).await?;
+//! store.migrate().await?;
+//! let shop = Shop::new(Keyring::new(), store);
+//! # Ok(()) }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | store | hooks receive |
+//! |---|---|---|
+//! | `postgres` (default) | [`PgStore`] | `&mut sqlx::PgConnection` |
+//! | `mysql` (default) | [`MySqlStore`] | `&mut sqlx::MySqlConnection` |
+//! | `sqlite` (default) | [`SqliteStore`] | `&mut sqlx::SqliteConnection` |
+//!
+//! # Atomicity
+//!
+//! Every transition of the state machine is one database transaction, and its exactly-once
+//! guarantee comes from the database, never from a check-then-write in Rust:
+//!
+//! - **one row per `click_trans_id`**: a unique key; a concurrent duplicate Prepare waits for the
+//!   first to commit, fails, and reads the first row back;
+//! - **one transition out of "prepared"**: `UPDATE … WHERE click_trans_id = ? AND state = 0` and its
+//!   affected-row count; concurrent Completes queue on the row lock and only the first matches;
+//! - **one debited transaction per one-time order**: the primary key of `click_paid_orders`
+//!   (`service_id`, `merchant_trans_id`), claimed inside the confirm's transaction.
+//!
+//! The delivery hook runs on the open transaction inside a savepoint, so "payment confirmed" and
+//! "order marked paid" commit together or not at all; a failing hook rolls back its own writes and
+//! the transaction is kept as "reversal due" ([`PgStore::reversals_due`] lists them). A crash or a
+//! dropped request before the commit rolls back everything, delivery included. Each store's page
+//! says how its database provides the locks.
+//!
+//! # Schema
+//!
+//! [`PgStore::migrate`] (and its twins) creates `click_transactions` and `click_paid_orders`
+//! beside your own tables and records applied versions in `click_migrations`. Amounts are stored as
+//! integer tiyin. Store errors become `-7` answers, with the `sqlx::Error` kept as the source for
+//! the log.
+
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod row;
+mod schema;
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
+
+#[cfg(feature = "mysql")]
+pub use mysql::MySqlStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+/// The workspace README's examples, compiled as doctests here: this crate sees both click-core and
+/// the stores.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

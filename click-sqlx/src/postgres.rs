@@ -1,0 +1,40 @@
+//! [`PgStore`]: PostgreSQL.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+crate::store::sql_store!(
+    /// Click's transactions in PostgreSQL; hooks receive the open `PgConnection`.
+    ///
+    /// Concurrency rests on row locks and constraints under the default `READ COMMITTED`
+    /// isolation: concurrent Completes of one transaction queue on its row lock in the conditional
+    /// `UPDATE … WHERE state = 0`, and the re-checked condition lets only the first one match;
+    /// concurrent confirms of one order queue on the `click_paid_orders` primary key, and
+    /// `INSERT … ON CONFLICT DO NOTHING` lets only the first one claim it.
+    PgStore,
+    sqlx::Postgres,
+    sqlx::PgPool,
+    sqlx::PgConnection,
+    crate::sql::DOLLAR,
+    crate::schema::POSTGRES,
+    "BEGIN",
+    "migrations/postgres"
+);
+
+impl<H> PgStore<H> {
+    /// Connects a pool with settings fit for callbacks (a 5-second acquire timeout, so a database
+    /// outage answers `-7` quickly instead of hanging Click's request).
+    ///
+    /// # Errors
+    ///
+    /// The URL is invalid or the database unreachable.
+    pub async fn connect(url: &str, hooks: H) -> Result<Self, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Self::new(pool, hooks))
+    }
+}

@@ -1,0 +1,54 @@
+//! How [`migrate`](crate::PgStore::migrate) applies the embedded migrations: under a
+//! database-wide lock, tracked in the `click_migrations` table (never in sqlx's own
+//! `_sqlx_migrations`, which belongs to the application), each version once, with a checksum that
+//! refuses an edited migration.
+
+/// The statements of the migration runner, per database.
+pub(crate) struct Schema {
+    /// Takes the lock that serializes concurrent `migrate` calls.
+    pub(crate) lock: &'static str,
+    /// Releases it (or commits the transaction that holds it).
+    pub(crate) unlock: &'static str,
+    /// Creates the tracking table.
+    pub(crate) create_table: &'static str,
+    /// The checksum of an applied version (binds: version).
+    pub(crate) select_checksum: &'static str,
+    /// Records an applied version (binds: version, description, checksum).
+    pub(crate) insert_applied: &'static str,
+}
+
+/// PostgreSQL: one transaction (its DDL is transactional) under an advisory lock.
+#[cfg(feature = "postgres")]
+pub(crate) const POSTGRES: Schema = Schema {
+    lock: "BEGIN; SELECT pg_advisory_xact_lock(7302514936)",
+    unlock: "COMMIT",
+    create_table: "CREATE TABLE IF NOT EXISTS click_migrations (version BIGINT PRIMARY KEY, \
+                   description TEXT NOT NULL, checksum BYTEA NOT NULL, \
+                   applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    select_checksum: "SELECT checksum FROM click_migrations WHERE version = $1",
+    insert_applied: "INSERT INTO click_migrations (version, description, checksum) VALUES ($1, $2, $3)",
+};
+
+/// MySQL and MariaDB: DDL commits implicitly, so a named lock serializes the runners instead.
+#[cfg(feature = "mysql")]
+pub(crate) const MYSQL: Schema = Schema {
+    lock: "DO GET_LOCK('click_migrations', 60)",
+    unlock: "DO RELEASE_LOCK('click_migrations')",
+    create_table: "CREATE TABLE IF NOT EXISTS click_migrations (version BIGINT PRIMARY KEY, \
+                   description TEXT NOT NULL, checksum VARBINARY(64) NOT NULL, \
+                   applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE = InnoDB",
+    select_checksum: "SELECT checksum FROM click_migrations WHERE version = ?",
+    insert_applied: "INSERT INTO click_migrations (version, description, checksum) VALUES (?, ?, ?)",
+};
+
+/// SQLite: one `BEGIN IMMEDIATE` transaction, which takes the database's write lock.
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE: Schema = Schema {
+    lock: "BEGIN IMMEDIATE",
+    unlock: "COMMIT",
+    create_table: "CREATE TABLE IF NOT EXISTS click_migrations (version INTEGER PRIMARY KEY, \
+                   description TEXT NOT NULL, checksum BLOB NOT NULL, \
+                   applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    select_checksum: "SELECT checksum FROM click_migrations WHERE version = $1",
+    insert_applied: "INSERT INTO click_migrations (version, description, checksum) VALUES ($1, $2, $3)",
+};

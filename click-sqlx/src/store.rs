@@ -1,0 +1,301 @@
+//! The store, written once for the three databases by [`sql_store!`].
+//!
+//! Every transition is one database transaction:
+//!
+//! - **Prepare** inserts the `click_transactions` row (the unique `click_trans_id` makes a
+//!   concurrent duplicate wait for the first, then fail and read the first row back) and calls the
+//!   reserve hook on the open transaction; a failing hook rolls everything back.
+//! - **Complete** moves the row out of `state = 0` with a conditional `UPDATE … WHERE state = 0`:
+//!   the database's row lock lets exactly one of any number of concurrent Completes match it; the
+//!   others see zero affected rows and read the outcome. A confirm of a one-time order then inserts
+//!   its `click_paid_orders` row, whose primary key lets only one transaction per order win (the
+//!   loser becomes "reversal due"). The delivery hook runs on the same open transaction, inside a
+//!   savepoint: the confirm and the merchant's own writes commit together or not at all, and a
+//!   failing hook rolls back only its own writes before the transaction is marked "reversal due".
+//!
+//! A dropped request (a client that hung up) or a crash before the commit rolls the whole
+//! transition back, delivery included: Click's retry then finds the row as it was.
+
+/// Is this the database refusing a duplicate key?
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// A store failure, with its cause kept for the log.
+pub(crate) fn backend(error: sqlx::Error) -> click_core::StoreError {
+    click_core::StoreError::backend(error)
+}
+
+/// Implements a store for one database: `$store<H>` over a `$pool`, hooks receiving a `$conn`,
+/// statements from `$sql`, write transactions opened by `$begin`.
+macro_rules! sql_store {
+    (
+        $(#[$doc:meta])*
+        $store:ident, $db:ty, $pool:ty, $conn:ty, $sql:expr, $schema:expr, $begin:literal, $migrations:literal
+    ) => {
+        $(#[$doc])*
+        pub struct $store<H> {
+            pool: $pool,
+            hooks: H,
+        }
+
+        impl<H> $store<H> {
+            /// A store over `pool`, calling the merchant's `hooks` inside its transactions. Call
+            /// [`migrate`](Self::migrate) once before use.
+            pub fn new(pool: $pool, hooks: H) -> Self {
+                Self { pool, hooks }
+            }
+
+            /// The pool.
+            pub fn pool(&self) -> &$pool {
+                &self.pool
+            }
+
+            /// The hooks.
+            pub fn hooks(&self) -> &H {
+                &self.hooks
+            }
+
+            /// Creates or upgrades the tables (`click_transactions`, `click_paid_orders`), tracked
+            /// in `click_migrations` so they never mix with the application's own migrations.
+            /// Safe to call at every start, from several instances at once.
+            ///
+            /// # Errors
+            ///
+            /// The database refused a statement.
+            pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+                use sqlx::Executor;
+                static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!($migrations);
+                let mut pooled = self.pool.acquire().await?;
+                // If this future is dropped mid-way, the connection closes and its lock goes.
+                pooled.close_on_drop();
+                let conn = &mut *pooled;
+                conn.execute($schema.lock).await?;
+                let applied = async {
+                    conn.execute($schema.create_table).await?;
+                    for migration in MIGRATOR.iter() {
+                        let checksum: Option<Vec<u8>> = sqlx::query_scalar($schema.select_checksum)
+                            .bind(migration.version)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                        match checksum {
+                            Some(checksum) if checksum == *migration.checksum => continue,
+                            Some(_) => {
+                                return Err(sqlx::Error::Migrate(Box::new(
+                                    sqlx::migrate::MigrateError::VersionMismatch(migration.version),
+                                )));
+                            }
+                            None => {}
+                        }
+                        conn.execute(&*migration.sql).await?;
+                        sqlx::query($schema.insert_applied)
+                            .bind(migration.version)
+                            .bind(&*migration.description)
+                            .bind(&*migration.checksum)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                }
+                .await;
+                let unlocked = conn.execute($schema.unlock).await;
+                applied.and(unlocked.map(|_| ()))
+            }
+
+            /// Every transaction whose payment Click debited but the merchant did not deliver:
+            /// each must be reversed through the Merchant API (`payment_id` is its
+            /// `click_paydoc_id`).
+            ///
+            /// # Errors
+            ///
+            /// The database failed.
+            pub async fn reversals_due(&self) -> Result<Vec<click_core::Transaction>, click_core::StoreError> {
+                let rows: Vec<crate::row::TransactionRow> = sqlx::query_as($sql.select_reversals_due)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(crate::store::backend)?;
+                rows.into_iter().map(click_core::Transaction::try_from).collect()
+            }
+
+            async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, click_core::StoreError> {
+                self.pool.begin_with($begin).await.map_err(crate::store::backend)
+            }
+
+            async fn select(
+                conn: &mut $conn,
+                click_trans_id: click_core::ClickTransId,
+            ) -> Result<Option<click_core::Transaction>, click_core::StoreError> {
+                let row: Option<crate::row::TransactionRow> = sqlx::query_as($sql.select_transaction)
+                    .bind(click_trans_id.get())
+                    .fetch_optional(conn)
+                    .await
+                    .map_err(crate::store::backend)?;
+                row.map(click_core::Transaction::try_from).transpose()
+            }
+
+            /// The row of a transaction that must exist at this point.
+            async fn expect(
+                conn: &mut $conn,
+                click_trans_id: click_core::ClickTransId,
+            ) -> Result<click_core::Transaction, click_core::StoreError> {
+                Self::select(conn, click_trans_id)
+                    .await?
+                    .ok_or(click_core::StoreError::UnknownTransaction(click_trans_id))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl<H: click_core::OrderHooks<$conn>> click_core::OrderStore for $store<H> {
+            async fn order(
+                &self,
+                service_id: click_core::ServiceId,
+                merchant_trans_id: &click_core::MerchantTransId,
+            ) -> Result<Option<click_core::Order>, click_core::StoreError> {
+                let mut conn = self.pool.acquire().await.map_err(crate::store::backend)?;
+                self.hooks
+                    .find(&mut *conn, service_id, merchant_trans_id)
+                    .await
+                    .map_err(click_core::StoreError::Hook)
+            }
+
+            async fn transaction(
+                &self,
+                click_trans_id: click_core::ClickTransId,
+            ) -> Result<Option<click_core::Transaction>, click_core::StoreError> {
+                let mut conn = self.pool.acquire().await.map_err(crate::store::backend)?;
+                Self::select(&mut *conn, click_trans_id).await
+            }
+
+            async fn prepare(
+                &self,
+                new: click_core::NewPrepare,
+            ) -> Result<click_core::Prepared, click_core::StoreError> {
+                use click_core::{PaymentKind, Prepared};
+                let mut tx = self.begin().await?;
+                if new.kind == PaymentKind::Order {
+                    let paid: Option<i64> = sqlx::query_scalar($sql.select_paid_order)
+                        .bind(new.service_id.get())
+                        .bind(new.merchant_trans_id.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(crate::store::backend)?;
+                    if paid.is_some() {
+                        return Ok(Prepared::OrderAlreadyPaid);
+                    }
+                }
+                let inserted = sqlx::query($sql.insert_transaction)
+                    .bind(new.click_trans_id.get())
+                    .bind(new.service_id.get())
+                    .bind(new.click_paydoc_id.get())
+                    .bind(new.merchant_trans_id.as_str())
+                    .bind(crate::row::amount_code(new.amount))
+                    .bind(crate::row::kind_code(new.kind))
+                    .execute(&mut *tx)
+                    .await;
+                match inserted {
+                    Ok(_) => {}
+                    Err(error) if crate::store::is_unique_violation(&error) => {
+                        // A concurrent Prepare of the same attempt committed first.
+                        tx.rollback().await.map_err(crate::store::backend)?;
+                        let mut conn = self.pool.acquire().await.map_err(crate::store::backend)?;
+                        return Ok(Prepared::Existing(Self::expect(&mut *conn, new.click_trans_id).await?));
+                    }
+                    Err(error) => return Err(crate::store::backend(error)),
+                }
+                let transaction = Self::expect(&mut *tx, new.click_trans_id).await?;
+                self.hooks
+                    .reserve(&mut *tx, &transaction)
+                    .await
+                    .map_err(click_core::StoreError::Hook)?;
+                tx.commit().await.map_err(crate::store::backend)?;
+                Ok(Prepared::Created(transaction))
+            }
+
+            async fn complete(
+                &self,
+                click_trans_id: click_core::ClickTransId,
+                to: click_core::Outcome,
+            ) -> Result<click_core::Transition, click_core::StoreError> {
+                use click_core::{Outcome, PaymentKind, ReversalReason, TransactionState, Transition};
+                use sqlx::Acquire;
+                let mut tx = self.begin().await?;
+                let statement = match to {
+                    Outcome::Confirm => $sql.confirm,
+                    Outcome::Cancel => $sql.cancel,
+                };
+                let moved = sqlx::query(statement)
+                    .bind(click_trans_id.get())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::store::backend)?
+                    .rows_affected();
+                if moved == 0 {
+                    let current = Self::expect(&mut *tx, click_trans_id).await?;
+                    tx.rollback().await.map_err(crate::store::backend)?;
+                    return Ok(Transition::Unchanged(current));
+                }
+                let mut transaction = Self::expect(&mut *tx, click_trans_id).await?;
+                if to == Outcome::Cancel {
+                    let mut savepoint = tx.begin().await.map_err(crate::store::backend)?;
+                    match self.hooks.release(&mut *savepoint, &transaction).await {
+                        Ok(()) => savepoint.commit().await.map_err(crate::store::backend)?,
+                        Err(error) => {
+                            savepoint.rollback().await.map_err(crate::store::backend)?;
+                            tracing::warn!(
+                                %click_trans_id,
+                                error = error.as_ref() as &dyn std::error::Error,
+                                "release hook failed; the cancel stands"
+                            );
+                        }
+                    }
+                    tx.commit().await.map_err(crate::store::backend)?;
+                    return Ok(Transition::Cancelled(transaction));
+                }
+                if transaction.kind == PaymentKind::Order {
+                    let claimed = sqlx::query($sql.claim_order)
+                        .bind(transaction.service_id.get())
+                        .bind(transaction.merchant_trans_id.as_str())
+                        .bind(click_trans_id.get())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(crate::store::backend)?
+                        .rows_affected();
+                    if claimed == 0 {
+                        sqlx::query($sql.reversal_due)
+                            .bind(crate::row::ORDER_ALREADY_PAID)
+                            .bind(click_trans_id.get())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(crate::store::backend)?;
+                        let transaction = Self::expect(&mut *tx, click_trans_id).await?;
+                        tx.commit().await.map_err(crate::store::backend)?;
+                        return Ok(Transition::OrderAlreadyPaid(transaction));
+                    }
+                }
+                let mut savepoint = tx.begin().await.map_err(crate::store::backend)?;
+                match self.hooks.deliver(&mut *savepoint, &transaction).await {
+                    Ok(()) => savepoint.commit().await.map_err(crate::store::backend)?,
+                    Err(error) => {
+                        savepoint.rollback().await.map_err(crate::store::backend)?;
+                        tracing::error!(
+                            %click_trans_id,
+                            error = error.as_ref() as &dyn std::error::Error,
+                            "delivery hook failed after Click debited the customer"
+                        );
+                        sqlx::query($sql.reversal_due)
+                            .bind(crate::row::DELIVERY_FAILED)
+                            .bind(click_trans_id.get())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(crate::store::backend)?;
+                        transaction.state = TransactionState::ReversalDue(ReversalReason::DeliveryFailed);
+                    }
+                }
+                tx.commit().await.map_err(crate::store::backend)?;
+                Ok(Transition::Confirmed(transaction))
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;

@@ -1,0 +1,353 @@
+//! click-sqlx integration tests: the click-core conformance suite and the concurrency and crash
+//! items of bad-inputs.md section E, on PostgreSQL, MySQL/MariaDB and SQLite.
+//!
+//! PostgreSQL and MySQL tests need `CLICK_TEST_POSTGRES_URL` / `CLICK_TEST_MYSQL_URL`; without
+//! them they print why they skip and pass. Each test runs on a fresh schema, database or file.
+
+mod support;
+
+use std::time::Duration;
+
+use click_core::testing::{Click, TestOrders, code};
+use click_core::{Endpoint, Keyring, Order, OrderStore, SecretKey, ServiceId, Shop};
+
+const SERVICE: ServiceId = ServiceId::new(101);
+const SECRET: &str = "sqlx-test-secret";
+
+fn shop(store: impl OrderStore) -> Shop {
+    Shop::new(
+        Keyring::new().service(SERVICE, SecretKey::new(SECRET)),
+        store,
+    )
+}
+
+fn click() -> Click {
+    Click::new(SERVICE, SecretKey::new(SECRET))
+}
+
+async fn prepare(shop: &Shop, click_trans_id: i64, order: &str) -> (i32, Option<i64>) {
+    let body = click().prepare(click_trans_id, order, "1000").encode();
+    let answer = shop.handle(Endpoint::Prepare, body.as_bytes()).await;
+    (
+        code(&answer),
+        answer.merchant_prepare_id().map(|id| id.get()),
+    )
+}
+
+async fn complete(shop: &Shop, click_trans_id: i64, order: &str, prepare_id: i64) -> i32 {
+    let body = click()
+        .complete(click_trans_id, order, prepare_id, "1000", 0)
+        .encode();
+    code(&shop.handle(Endpoint::Complete, body.as_bytes()).await)
+}
+
+/// The tests every database runs. `$open` opens a migrated store at a location (schema, database
+/// or file) with a number of connections; `$fresh` makes a new location.
+macro_rules! database_tests {
+    (requires: $requires:expr, fresh: $fresh:expr, open: $open:path, status: $status:literal $(,)?) => {
+        use std::sync::atomic::Ordering;
+
+        use click_core::{ReversalReason, TransactionState};
+        use sqlx::Executor;
+
+        use crate::support::{ORDERS_TABLE, TableOrders};
+        use crate::*;
+
+        /// The confirm and the merchant's `UPDATE orders` commit together; a failing delivery
+        /// rolls back its own writes and leaves the payment listed for reversal.
+        #[tokio::test(flavor = "multi_thread")]
+        async fn delivery_commits_with_the_confirm() {
+            if click_core::testing::skipped($requires) {
+                return;
+            }
+            let location = $fresh.await;
+            let store = $open(&location, TableOrders::default(), 4).await;
+            store
+                .pool()
+                .execute(ORDERS_TABLE)
+                .await
+                .expect("orders table");
+            store
+                .pool()
+                .execute("INSERT INTO orders VALUES ('o-1', 100000, 'new'), ('o-2', 100000, 'new')")
+                .await
+                .expect("orders");
+            let pool = store.pool().clone();
+            let shop = shop(store);
+            let order_status = |id: &'static str| {
+                let pool = pool.clone();
+                async move {
+                    sqlx::query_scalar::<_, String>($status)
+                        .bind(id)
+                        .fetch_one(&pool)
+                        .await
+                        .expect("status")
+                }
+            };
+
+            let (answer, prepare_id) = prepare(&shop, 1, "o-1").await;
+            assert_eq!(answer, 0);
+            assert_eq!(complete(&shop, 1, "o-1", prepare_id.expect("id")).await, 0);
+            assert_eq!(order_status("o-1").await, "paid");
+
+            let (answer, prepare_id) = prepare(&shop, 2, "o-2").await;
+            assert_eq!(answer, 0);
+            // The delivery updates the order, then fails: its write must not survive.
+            let failing = $open(&location, TableOrders::default(), 2).await;
+            failing
+                .hooks()
+                .fail_after_update
+                .store(true, Ordering::SeqCst);
+            let failing_shop = crate::shop(failing);
+            assert_eq!(
+                complete(&failing_shop, 2, "o-2", prepare_id.expect("id")).await,
+                0
+            );
+            assert_eq!(order_status("o-2").await, "new");
+            let transaction = failing_shop
+                .store()
+                .transaction(click_core::ClickTransId::new(2))
+                .await
+                .expect("store");
+            assert_eq!(
+                transaction.map(|t| t.state),
+                Some(TransactionState::ReversalDue(
+                    ReversalReason::DeliveryFailed
+                ))
+            );
+            let reopened = $open(&location, TableOrders::default(), 1).await;
+            let due = reopened.reversals_due().await.expect("listed");
+            assert_eq!(
+                due.iter()
+                    .map(|t| t.click_trans_id.get())
+                    .collect::<Vec<_>>(),
+                [2]
+            );
+        }
+
+        /// Item 66: the process dies after the delivery's `UPDATE` but before the commit (here: the
+        /// request is dropped while the hook hangs). Nothing of it survives, and Click's retry
+        /// delivers once.
+        #[tokio::test(flavor = "multi_thread")]
+        async fn a_crash_before_the_commit_delivers_nothing() {
+            if click_core::testing::skipped($requires) {
+                return;
+            }
+            let location = $fresh.await;
+            let store = $open(&location, TableOrders::default(), 4).await;
+            store
+                .pool()
+                .execute(ORDERS_TABLE)
+                .await
+                .expect("orders table");
+            store
+                .pool()
+                .execute("INSERT INTO orders VALUES ('o-1', 100000, 'new')")
+                .await
+                .expect("orders");
+            let pool = store.pool().clone();
+            store
+                .hooks()
+                .hang_after_update
+                .store(true, Ordering::SeqCst);
+            let shop = shop(store);
+            let (answer, prepare_id) = prepare(&shop, 1, "o-1").await;
+            assert_eq!(answer, 0);
+            let prepare_id = prepare_id.expect("id");
+            let crashed = tokio::time::timeout(
+                Duration::from_millis(500),
+                complete(&shop, 1, "o-1", prepare_id),
+            )
+            .await;
+            assert!(crashed.is_err(), "the request died mid-delivery");
+            let status: String = sqlx::query_scalar($status)
+                .bind("o-1")
+                .fetch_one(&pool)
+                .await
+                .expect("status");
+            assert_eq!(status, "new", "the delivery's write was rolled back");
+
+            let restarted = $open(&location, TableOrders::default(), 4).await;
+            let shop = crate::shop(restarted);
+            assert_eq!(complete(&shop, 1, "o-1", prepare_id).await, 0);
+            assert_eq!(complete(&shop, 1, "o-1", prepare_id).await, -4);
+            let status: String = sqlx::query_scalar($status)
+                .bind("o-1")
+                .fetch_one(&pool)
+                .await
+                .expect("status");
+            assert_eq!(status, "paid");
+        }
+
+        /// Items 65 and 67: a store opened again after the process died between callbacks
+        /// continues from the committed state: the retried Prepare gets the same id, the
+        /// Complete succeeds, and its retry after another restart answers `-4`.
+        #[tokio::test(flavor = "multi_thread")]
+        async fn a_reopened_store_continues() {
+            if click_core::testing::skipped($requires) {
+                return;
+            }
+            let location = $fresh.await;
+            let orders = TestOrders::new();
+            orders.insert(
+                "o-1",
+                Order::Payable {
+                    amount: "1000".parse().expect("amount"),
+                },
+            );
+            let first = $open(&location, orders.clone(), 2).await;
+            let first_pool = first.pool().clone();
+            let (answer, prepare_id) = prepare(&shop(first), 1, "o-1").await;
+            assert_eq!(answer, 0);
+            first_pool.close().await;
+
+            let second = $open(&location, orders.clone(), 2).await;
+            let second_pool = second.pool().clone();
+            let second = shop(second);
+            assert_eq!(
+                prepare(&second, 1, "o-1").await,
+                (0, prepare_id),
+                "same prepare id"
+            );
+            assert_eq!(
+                complete(&second, 1, "o-1", prepare_id.expect("id")).await,
+                0
+            );
+            second_pool.close().await;
+
+            let third = shop($open(&location, orders.clone(), 2).await);
+            assert_eq!(
+                complete(&third, 1, "o-1", prepare_id.expect("id")).await,
+                -4
+            );
+            assert_eq!(orders.deliveries("o-1"), 1);
+        }
+
+        /// Item 68: 100 concurrent duplicates of one Complete spread over four pools (four app
+        /// instances behind a load balancer): one `0`, 99 `-4`, one delivery; ten rounds.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn a_hundred_duplicates_over_four_pools_deliver_once() {
+            if click_core::testing::skipped($requires) {
+                return;
+            }
+            let location = $fresh.await;
+            let orders = TestOrders::new();
+            let mut shops = Vec::new();
+            for _ in 0..4 {
+                shops.push(shop($open(&location, orders.clone(), 5).await));
+            }
+            for round in 0..10_i64 {
+                let order = format!("o-{round}");
+                orders.insert(
+                    &order,
+                    Order::Payable {
+                        amount: "1000".parse().expect("amount"),
+                    },
+                );
+                let click_trans_id = 3_600_000_000 + round;
+                let (answer, prepare_id) = prepare(&shops[0], click_trans_id, &order).await;
+                assert_eq!(answer, 0);
+                let prepare_id = prepare_id.expect("id");
+                let mut tasks = tokio::task::JoinSet::new();
+                for n in 0..100 {
+                    let shop = shops[n % 4].clone();
+                    let order = order.clone();
+                    tasks.spawn(async move {
+                        complete(&shop, click_trans_id, &order, prepare_id).await
+                    });
+                }
+                let codes = tasks.join_all().await;
+                assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+                assert_eq!(codes.iter().filter(|c| **c == -4).count(), 99, "{codes:?}");
+                assert_eq!(orders.deliveries(&order), 1);
+            }
+        }
+    };
+}
+
+mod postgres {
+    click_core::order_store_conformance!(
+        |hooks| async move { crate::support::postgres(hooks).await },
+        rounds = 100,
+        requires = "CLICK_TEST_POSTGRES_URL"
+    );
+
+    mod section_e {
+        database_tests! {
+            requires: Some(crate::support::POSTGRES_URL),
+            fresh: async { crate::support::postgres_pool(1).await.1 },
+            open: crate::support::open_postgres,
+            status: "SELECT status FROM orders WHERE id = $1",
+        }
+    }
+}
+
+mod mysql {
+    click_core::order_store_conformance!(
+        |hooks| async move { crate::support::mysql(hooks).await },
+        rounds = 100,
+        requires = "CLICK_TEST_MYSQL_URL"
+    );
+
+    mod section_e {
+        database_tests! {
+            requires: Some(crate::support::MYSQL_URL),
+            fresh: async { crate::support::mysql_pool(1).await.1 },
+            open: crate::support::open_mysql,
+            status: "SELECT status FROM orders WHERE id = ?",
+        }
+    }
+}
+
+mod sqlite {
+    click_core::order_store_conformance!(
+        |hooks| async move { crate::support::sqlite(hooks).await },
+        rounds = 100
+    );
+
+    mod section_e {
+        database_tests! {
+            requires: None,
+            fresh: async { crate::support::sqlite_path() },
+            open: crate::support::open_sqlite,
+            status: "SELECT status FROM orders WHERE id = $1",
+        }
+    }
+
+    /// Item 69: a writer that holds SQLite's lock longer than the busy timeout makes a callback
+    /// answer `-7` (never "database is locked" as a 500); once the lock is gone, Click's retry
+    /// succeeds.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_locked_database_answers_minus_7_then_recovers() {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        use sqlx::{Connection, Executor};
+
+        let path = crate::support::sqlite_path();
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::from_millis(200));
+        let pool = SqlitePoolOptions::new()
+            .connect_with(options.clone())
+            .await
+            .expect("opens");
+        let orders = crate::TestOrders::new();
+        orders.insert(
+            "o-1",
+            crate::Order::Payable {
+                amount: "1000".parse().expect("amount"),
+            },
+        );
+        let store = click_sqlx::SqliteStore::new(pool, orders);
+        store.migrate().await.expect("migrations apply");
+        let shop = crate::shop(store);
+
+        let mut writer = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .expect("opens");
+        writer.execute("BEGIN IMMEDIATE").await.expect("locks");
+        assert_eq!(crate::prepare(&shop, 1, "o-1").await, (-7, None));
+        writer.execute("ROLLBACK").await.expect("unlocks");
+        assert_eq!(crate::prepare(&shop, 1, "o-1").await.0, 0);
+    }
+}

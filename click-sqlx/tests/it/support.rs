@@ -1,0 +1,260 @@
+//! Fresh databases for tests, and `TableOrders`: hooks over a real `orders` table.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use click_core::{
+    Amount, BoxError, MerchantTransId, Order, OrderHooks, ServiceId, Tiyin, Transaction,
+};
+use click_sqlx::{MySqlStore, PgStore, SqliteStore};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, Executor, MySqlConnection, PgConnection, Row, SqliteConnection};
+
+pub(crate) const POSTGRES_URL: &str = "CLICK_TEST_POSTGRES_URL";
+pub(crate) const MYSQL_URL: &str = "CLICK_TEST_MYSQL_URL";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// `click_t_<unix seconds>_<pid>_<n>`: unique, and old ones can be recognised and dropped.
+fn unique_name() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!("click_t_{now}_{}_{n}", std::process::id())
+}
+
+/// Whether a test schema or database name is from a run that started over an hour ago.
+fn stale(name: &str) -> bool {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    name.strip_prefix("click_t_")
+        .and_then(|rest| rest.split('_').next())
+        .and_then(|secs| secs.parse::<u64>().ok())
+        .is_some_and(|created| now.saturating_sub(created) > 3600)
+}
+
+fn env(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| panic!("{var} is set for database tests"))
+}
+
+/// A pool on a fresh PostgreSQL schema.
+pub(crate) async fn postgres_pool(connections: u32) -> (sqlx::PgPool, String) {
+    let url = env(POSTGRES_URL);
+    let mut admin = PgConnection::connect(&url)
+        .await
+        .expect("PostgreSQL is reachable");
+    let old: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::TEXT FROM pg_namespace WHERE nspname LIKE 'click_t_%'")
+            .fetch_all(&mut admin)
+            .await
+            .expect("schemas are listed");
+    for schema in old.into_iter().filter(|s| stale(s)) {
+        admin
+            .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+            .await
+            .ok();
+    }
+    let schema = unique_name();
+    admin
+        .execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .expect("schema is created");
+    (postgres_pool_on(&schema, connections).await, schema)
+}
+
+/// Another pool on an existing schema (another "app instance").
+pub(crate) async fn postgres_pool_on(schema: &str, connections: u32) -> sqlx::PgPool {
+    let options: PgConnectOptions = env(POSTGRES_URL).parse().expect("a valid URL");
+    PgPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options.options([("search_path", schema)]))
+        .await
+        .expect("the pool connects")
+}
+
+/// A pool on a fresh MySQL/MariaDB database.
+pub(crate) async fn mysql_pool(connections: u32) -> (sqlx::MySqlPool, String) {
+    let url = env(MYSQL_URL);
+    let mut admin = MySqlConnection::connect(&url)
+        .await
+        .expect("MySQL is reachable");
+    let old: Vec<String> = sqlx::query_scalar(
+        "SELECT CONVERT(schema_name USING utf8mb4) FROM information_schema.schemata WHERE schema_name LIKE 'click\\_t\\_%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("databases are listed");
+    for database in old.into_iter().filter(|d| stale(d)) {
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {database}").as_str())
+            .await
+            .ok();
+    }
+    let database = unique_name();
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .expect("database is created");
+    (mysql_pool_on(&database, connections).await, database)
+}
+
+/// Another pool on an existing database (another "app instance").
+pub(crate) async fn mysql_pool_on(database: &str, connections: u32) -> sqlx::MySqlPool {
+    let options: MySqlConnectOptions = env(MYSQL_URL).parse().expect("a valid URL");
+    MySqlPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options.database(database))
+        .await
+        .expect("the pool connects")
+}
+
+/// A fresh SQLite file.
+pub(crate) fn sqlite_path() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("{}.sqlite3", unique_name()))
+}
+
+pub(crate) async fn postgres<H: OrderHooks<PgConnection>>(hooks: H) -> PgStore<H> {
+    let (pool, _) = postgres_pool(4).await;
+    let store = PgStore::new(pool, hooks);
+    store.migrate().await.expect("migrations apply");
+    store
+}
+
+pub(crate) async fn mysql<H: OrderHooks<MySqlConnection>>(hooks: H) -> MySqlStore<H> {
+    let (pool, _) = mysql_pool(4).await;
+    let store = MySqlStore::new(pool, hooks);
+    store.migrate().await.expect("migrations apply");
+    store
+}
+
+pub(crate) async fn sqlite<H: OrderHooks<SqliteConnection>>(hooks: H) -> SqliteStore<H> {
+    let store = SqliteStore::open(sqlite_path(), hooks)
+        .await
+        .expect("SQLite opens");
+    store.migrate().await.expect("migrations apply");
+    store
+}
+
+/// A migrated store on an existing PostgreSQL schema, with its own pool.
+pub(crate) async fn open_postgres<H: OrderHooks<PgConnection>>(
+    schema: &str,
+    hooks: H,
+    connections: u32,
+) -> PgStore<H> {
+    let store = PgStore::new(postgres_pool_on(schema, connections).await, hooks);
+    store.migrate().await.expect("migrations apply");
+    store
+}
+
+/// A migrated store on an existing MySQL database, with its own pool.
+pub(crate) async fn open_mysql<H: OrderHooks<MySqlConnection>>(
+    database: &str,
+    hooks: H,
+    connections: u32,
+) -> MySqlStore<H> {
+    let store = MySqlStore::new(mysql_pool_on(database, connections).await, hooks);
+    store.migrate().await.expect("migrations apply");
+    store
+}
+
+/// A migrated store on an existing SQLite file, with its own pool.
+pub(crate) async fn open_sqlite<H: OrderHooks<SqliteConnection>>(
+    path: &std::path::PathBuf,
+    hooks: H,
+    _connections: u32,
+) -> SqliteStore<H> {
+    let store = SqliteStore::open(path, hooks).await.expect("SQLite opens");
+    store.migrate().await.expect("migrations apply");
+    store
+}
+
+/// The merchant's own table, as a shop would have it.
+pub(crate) const ORDERS_TABLE: &str = "CREATE TABLE orders (id VARCHAR(255) PRIMARY KEY, \
+                                total_tiyin BIGINT NOT NULL, status VARCHAR(16) NOT NULL)";
+
+/// Hooks over the `orders` table, run on the store's open transaction.
+#[derive(Default)]
+pub(crate) struct TableOrders {
+    /// Delivery calls that reached their `UPDATE`.
+    pub(crate) updates: AtomicUsize,
+    /// Fail right after the `UPDATE` (as an out-of-stock check would).
+    pub(crate) fail_after_update: AtomicBool,
+    /// Hang right after the `UPDATE` (as a process about to crash would).
+    pub(crate) hang_after_update: AtomicBool,
+}
+
+impl TableOrders {
+    async fn after_update(&self) -> Result<(), BoxError> {
+        self.updates.fetch_add(1, Ordering::SeqCst);
+        if self.hang_after_update.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        if self.fail_after_update.load(Ordering::SeqCst) {
+            return Err("out of stock".into());
+        }
+        Ok(())
+    }
+}
+
+fn order_of(row: Option<(i64, String)>) -> Result<Option<Order>, BoxError> {
+    let Some((total, status)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(match status.as_str() {
+        "paid" => Order::Paid,
+        "cancelled" => Order::Closed,
+        _ => Order::Payable {
+            amount: Amount::from_tiyin(Tiyin(u64::try_from(total)?))?,
+        },
+    }))
+}
+
+macro_rules! table_orders {
+    ($conn:ty, $select:literal, $update:literal) => {
+        #[async_trait]
+        impl OrderHooks<$conn> for TableOrders {
+            async fn find(
+                &self,
+                db: &mut $conn,
+                _: ServiceId,
+                id: &MerchantTransId,
+            ) -> Result<Option<Order>, BoxError> {
+                let row = sqlx::query($select)
+                    .bind(id.as_str())
+                    .fetch_optional(db)
+                    .await?;
+                order_of(row.map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1))))
+            }
+
+            async fn deliver(&self, db: &mut $conn, payment: &Transaction) -> Result<(), BoxError> {
+                sqlx::query($update)
+                    .bind(payment.merchant_trans_id.as_str())
+                    .execute(db)
+                    .await?;
+                self.after_update().await
+            }
+        }
+    };
+}
+
+table_orders!(
+    PgConnection,
+    "SELECT total_tiyin, status FROM orders WHERE id = $1",
+    "UPDATE orders SET status = 'paid' WHERE id = $1"
+);
+table_orders!(
+    SqliteConnection,
+    "SELECT total_tiyin, status FROM orders WHERE id = $1",
+    "UPDATE orders SET status = 'paid' WHERE id = $1"
+);
+table_orders!(
+    MySqlConnection,
+    "SELECT total_tiyin, status FROM orders WHERE id = ?",
+    "UPDATE orders SET status = 'paid' WHERE id = ?"
+);
