@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::callback::Endpoint;
 use crate::ids::{ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId};
 
 /// The codes a merchant answers Click with (`error` in the JSON), with Click's notes.
@@ -142,6 +143,27 @@ impl Answer {
         match self {
             Answer::Prepare(answer) => answer.error,
             Answer::Complete(answer) => answer.error,
+        }
+    }
+
+    /// An answer that echoes nothing, in the shape of `endpoint`'s answers: for a body an adapter
+    /// could not read at all (too large, too slow) or a handler that failed.
+    pub fn bare(endpoint: Endpoint, error: ErrorCode) -> Answer {
+        match endpoint {
+            Endpoint::Complete => Answer::Complete(CompleteAnswer {
+                click_trans_id: None,
+                merchant_trans_id: None,
+                merchant_confirm_id: None,
+                error,
+                error_note: error.note(),
+            }),
+            Endpoint::Prepare | Endpoint::Any => Answer::Prepare(PrepareAnswer {
+                click_trans_id: None,
+                merchant_trans_id: None,
+                merchant_prepare_id: None,
+                error,
+                error_note: error.note(),
+            }),
         }
     }
 

@@ -373,8 +373,13 @@ impl Checkout {
     }
 }
 
-/// Escapes text for an HTML attribute value in double quotes or for element content.
-fn escape_html(text: &str) -> String {
+/// Escapes text for an HTML attribute value or element content (`&`, `<`, `>`, `"`, `'`), as
+/// every helper of this module does.
+///
+/// ```
+/// assert_eq!(click_core::checkout::escape_html("<a href='x'>"), "&lt;a href=&#x27;x&#x27;&gt;");
+/// ```
+pub fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

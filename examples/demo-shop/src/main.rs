@@ -1,132 +1,309 @@
-//! Run with `cargo run -p demo-shop`: a shop with one order takes a simulated Click payment
-//! (Prepare, then Complete, then Click's retry) in-process on the embedded `MemoryStore`, and prints
-//! each exchange. Exits non-zero if any answer is not the expected one.
+//! Run with `cargo run -p demo-shop`: an axum shop on 127.0.0.1, with Click's transactions in a
+//! temporary SQLite file, takes a payment from the click-testkit emulator over HTTP, prints every
+//! step, and exits 0 once the order is paid.
 //!
-//! Credentials come from `CLICK_SERVICE_ID`, `CLICK_MERCHANT_ID`, `CLICK_MERCHANT_USER_ID` and
-//! `CLICK_SECRET_KEY` when all are set, else demo values.
+//! `cargo run -p demo-shop -- serve --order o-1:1000 …` keeps serving instead (`--help` lists the
+//! options). Credentials come from `--service-id`, `--merchant-id`, `--secret-key` or the
+//! `CLICK_*` environment variables, else demo values.
 
+mod pages;
+mod store;
+
+use std::io::BufRead;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use click_core::checkout::Checkout;
-use click_core::testing::{CallbackForm, Click};
+use axum::Router;
+use axum::routing::get;
+use clap::{Args, Parser, Subcommand};
 use click_core::{
-    Answer, Credentials, Endpoint, ErrorCode, MemoryOrders, MemoryStore, MerchantId,
-    MerchantTransId, MerchantUserId, Order, SecretKey, ServiceId, Shop, ShopEvent,
+    CallbackPaths, CallbackUrls, Credentials, Keyring, MemoryOrders, MerchantId, MerchantUserId,
+    Order, SecretKey, ServiceId, Shop, ShopEvent,
 };
+use click_testkit::{OrderSpec, Target};
 
-const ORDER_ID: &str = "order-1001";
-const AMOUNT: &str = "25000";
+use crate::pages::Pages;
+use crate::store::StoreChoice;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
-    let credentials = Credentials::from_env().unwrap_or_else(|_| {
+/// A demo shop that accepts Click payments.
+#[derive(Parser)]
+#[command(about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    shop: ShopArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Keep serving the callbacks and the order pages.
+    Serve {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// A payable order, `ID:AMOUNT` (repeatable).
+        #[arg(long = "order")]
+        orders: Vec<OrderSpec>,
+        /// A file of payable orders, one `ID:AMOUNT` a line.
+        #[arg(long)]
+        orders_file: Option<std::path::PathBuf>,
+        /// An already paid order, `ID:AMOUNT` (repeatable).
+        #[arg(long = "paid-order")]
+        paid_orders: Vec<OrderSpec>,
+    },
+}
+
+#[derive(Args)]
+struct ShopArgs {
+    /// The service id.
+    #[arg(long, env = "CLICK_SERVICE_ID", default_value = "101", global = true)]
+    service_id: ServiceId,
+    /// The merchant id, for payment links.
+    #[arg(long, env = "CLICK_MERCHANT_ID", default_value = "202", global = true)]
+    merchant_id: MerchantId,
+    /// The merchant user id.
+    #[arg(
+        long,
+        env = "CLICK_MERCHANT_USER_ID",
+        default_value = "303",
+        global = true
+    )]
+    merchant_user_id: MerchantUserId,
+    /// The service's secret key.
+    #[arg(
+        long,
+        env = "CLICK_SECRET_KEY",
+        default_value = "demo-secret-key",
+        hide_env_values = true,
+        hide_default_value = true,
+        global = true
+    )]
+    secret_key: String,
+    /// Where Click's transactions live: memory, sqlite (a temporary file), sqlite:PATH,
+    /// postgres://… or mysql://….
+    #[arg(long, default_value = "sqlite", global = true)]
+    store: StoreChoice,
+}
+
+impl ShopArgs {
+    fn credentials(&self) -> Credentials {
         Credentials::new(
-            ServiceId::new(101),
-            MerchantId::new(202),
-            MerchantUserId::new(303),
-            SecretKey::new("demo-secret-key"),
+            self.service_id,
+            self.merchant_id,
+            self.merchant_user_id,
+            SecretKey::new(self.secret_key.clone()),
         )
+    }
+}
+
+/// A running shop.
+struct Running {
+    address: SocketAddr,
+    urls: CallbackUrls,
+    store: String,
+}
+
+/// Builds the shop over `orders` and serves it on `addr` in the background.
+async fn start(
+    args: &ShopArgs,
+    orders: &MemoryOrders,
+    addr: SocketAddr,
+) -> Result<Running, Box<dyn std::error::Error>> {
+    let credentials = args.credentials();
+    let (store, store_name) = args.store.open(orders.clone()).await?;
+    let shop = Shop::with_shared_store(Keyring::from(&credentials), store).on_event(|event| match event {
+        ShopEvent::Confirmed(payment) => {
+            tracing::info!(order = %payment.merchant_trans_id, amount = %payment.amount, "order paid");
+        }
+        ShopEvent::ReversalDue { transaction, reason } => {
+            tracing::warn!(payment_id = %transaction.click_paydoc_id, ?reason, "reverse this payment");
+        }
+        _ => {}
     });
-    let (Ok(order_id), Ok(amount)) = (ORDER_ID.parse::<MerchantTransId>(), AMOUNT.parse()) else {
-        eprintln!("the demo's order id and amount are invalid");
-        return ExitCode::FAILURE;
+    let pages = Pages {
+        credentials,
+        orders: orders.clone(),
     };
+    let app = Router::new()
+        .route(
+            "/orders/{id}",
+            get(pages::order_page).post(pages::order_page),
+        )
+        .with_state(pages)
+        .merge(click_axum::routes(shop));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(error) = click_axum::serve(listener, app).await {
+            tracing::error!(%error, "the server stopped");
+        }
+    });
+    let urls = CallbackPaths::default().urls(&format!("http://{address}/").parse()?)?;
+    Ok(Running {
+        address,
+        urls,
+        store: store_name,
+    })
+}
 
+/// The default run: one order, paid by the emulator over HTTP.
+async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
     let orders = MemoryOrders::new();
-    orders.insert(order_id.clone(), Order::Payable { amount });
-    let shop = Shop::new(&credentials, MemoryStore::new(orders.clone()))
-        .on_event(|event| println!("   event: {}", describe(event)));
+    let order: OrderSpec = format!("order-{}:25000", std::process::id()).parse()?;
+    orders.insert(
+        order.id.clone(),
+        Order::Payable {
+            amount: order.amount,
+        },
+    );
+    let shop = start(args, &orders, "127.0.0.1:0".parse()?).await?;
+    let credentials = args.credentials();
+    let checkout = click_core::checkout::Checkout::from_credentials(
+        &credentials,
+        order.amount,
+        order.id.clone(),
+    );
 
-    let checkout = Checkout::from_credentials(&credentials, amount, order_id.clone());
-    println!("Order {ORDER_ID}: {amount} so'm");
-    println!("Payment link: {}", checkout.link());
+    println!(
+        "A demo shop is running at http://{} (transactions: {}).\n",
+        shop.address, shop.store
+    );
+    println!(
+        "Order {}: {} so'm, page http://{}/orders/{}",
+        order.id, order.amount, shop.address, order.id
+    );
+    println!(
+        "Payment link (opens the Click app on a phone):\n  {}",
+        checkout.link()
+    );
     match checkout.qr_terminal() {
         Ok(qr) => println!("{qr}"),
         Err(error) => println!("(no QR code: {error})"),
     }
+    println!("URLs to register in the merchant cabinet (behind your public address):");
+    println!(
+        "  Prepare:  {}\n  Complete: {}\n",
+        shop.urls.prepare, shop.urls.complete
+    );
 
-    let click = Click::new(credentials.service_id, credentials.secret_key.clone());
-    let click_trans_id = 3_600_000_001;
-    let amount_text = format!("{amount}");
-
-    let prepare = click.prepare(click_trans_id, ORDER_ID, &amount_text);
-    let answer = exchange(&shop, "Prepare", Endpoint::Prepare, &prepare).await;
-    let Some(prepare_id) = answer
-        .merchant_prepare_id()
-        .filter(|_| answer.error() == ErrorCode::Success)
-    else {
-        return fail("Prepare did not succeed");
+    println!("Click (the click-testkit emulator) now pays the order:\n");
+    let target = Target {
+        prepare_url: shop.urls.prepare.to_string(),
+        complete_url: shop.urls.complete.to_string(),
+        service_id: credentials.service_id,
+        secret_key: credentials.secret_key.clone(),
     };
-
-    let complete = click.complete(click_trans_id, ORDER_ID, prepare_id.get(), &amount_text, 0);
-    let answer = exchange(&shop, "Complete", Endpoint::Complete, &complete).await;
-    if answer.error() != ErrorCode::Success {
-        return fail("Complete did not succeed");
+    let exchanges = click_testkit::pay(&target, &order).await;
+    for (step, exchange) in ["Prepare", "Complete"].iter().zip(&exchanges) {
+        println!("{step}:\n{exchange}\n");
     }
-
-    let retry = exchange(
-        &shop,
-        "Complete (Click's retry)",
-        Endpoint::Complete,
-        &complete,
-    )
-    .await;
-    if retry.error() != ErrorCode::AlreadyPaid || orders.deliveries().len() != 1 {
-        return fail("the retry was not answered -4, or the order was delivered twice");
+    let paid = orders.get(&order.id) == Some(Order::Paid) && orders.delivery_count(&order.id) == 1;
+    if paid {
+        println!("Paid: order {} is marked paid, delivered once.", order.id);
+    } else {
+        println!("NOT paid: the order is {:?}.", orders.get(&order.id));
     }
-
-    println!(
-        "\nPaid: order {ORDER_ID} delivered {} time(s); its state is now {:?}.",
-        orders.deliveries().len(),
-        orders.get(&order_id),
-    );
-    ExitCode::SUCCESS
+    Ok(paid)
 }
 
-async fn exchange(shop: &Shop, name: &str, endpoint: Endpoint, form: &CallbackForm) -> Answer {
-    let body = form.encode();
-    println!("\n-> Click POSTs {name}:\n   {}", redact(&body));
-    let answer = shop.handle(endpoint, body.as_bytes()).await;
-    println!(
-        "<- the shop answers:\n   {}",
-        String::from_utf8_lossy(&answer.to_json())
-    );
-    answer
-}
-
-/// The body with `sign_string` shortened: a full digest next to its fields is a brute-force oracle.
-fn redact(body: &str) -> String {
-    body.split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some(("sign_string", sign)) => {
-                format!("sign_string={}…", sign.get(..6).unwrap_or(sign))
+/// Serve mode: seed the orders and serve until stopped.
+async fn serve(
+    args: &ShopArgs,
+    addr: SocketAddr,
+    seeds: Vec<OrderSpec>,
+    file: Option<std::path::PathBuf>,
+    paid: Vec<OrderSpec>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let orders = MemoryOrders::new();
+    for seed in seeds {
+        orders.insert(
+            seed.id,
+            Order::Payable {
+                amount: seed.amount,
+            },
+        );
+    }
+    if let Some(path) = file {
+        let started = std::time::Instant::now();
+        let mut count = 0_usize;
+        for (number, line) in std::io::BufReader::new(std::fs::File::open(&path)?)
+            .lines()
+            .enumerate()
+        {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
             }
-            _ => pair.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn describe(event: &ShopEvent) -> String {
-    match event {
-        ShopEvent::Prepared(t) => format!(
-            "prepared {} (prepare id {})",
-            t.merchant_trans_id, t.merchant_prepare_id
-        ),
-        ShopEvent::Confirmed(t) => format!("confirmed and delivered {}", t.merchant_trans_id),
-        ShopEvent::Cancelled(t) => format!("cancelled {}", t.merchant_trans_id),
-        ShopEvent::ReversalDue {
-            transaction,
-            reason,
-        } => format!(
-            "reverse payment {} ({reason:?})",
-            transaction.click_paydoc_id
-        ),
-        other => format!("{other:?}"),
+            let seed: OrderSpec = line
+                .trim()
+                .parse()
+                .map_err(|error| format!("{}:{}: {error}", path.display(), number + 1))?;
+            orders.insert(
+                seed.id,
+                Order::Payable {
+                    amount: seed.amount,
+                },
+            );
+            count += 1;
+        }
+        println!(
+            "loaded {count} orders from {} in {:?}",
+            path.display(),
+            started.elapsed()
+        );
     }
+    for seed in paid {
+        orders.insert(seed.id, Order::Paid);
+    }
+    let shop = start(args, &orders, addr).await?;
+    println!(
+        "serving on http://{} (transactions: {})",
+        shop.address, shop.store
+    );
+    println!(
+        "  Prepare URL:  {}\n  Complete URL: {}",
+        shop.urls.prepare, shop.urls.complete
+    );
+    tokio::signal::ctrl_c().await?;
+    Ok(())
 }
 
-fn fail(message: &str) -> ExitCode {
-    eprintln!("demo failed: {message}");
-    ExitCode::FAILURE
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,demo_shop=info")),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+    let cli = Cli::parse();
+    let temporary = cli.shop.store.temporary_file();
+    let outcome = match cli.command {
+        None => demo(&cli.shop).await.map(|paid| {
+            if paid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }),
+        Some(Command::Serve {
+            addr,
+            orders,
+            orders_file,
+            paid_orders,
+        }) => serve(&cli.shop, addr, orders, orders_file, paid_orders)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+    };
+    if let Some(path) = temporary {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    outcome.unwrap_or_else(|error| {
+        eprintln!("demo-shop: {error}");
+        ExitCode::FAILURE
+    })
 }

@@ -1,0 +1,84 @@
+//! click-axum over a real socket: the testkit's scenario suite, its transport checks and a slow
+//! client, against `click_axum::serve`.
+
+use std::time::Duration;
+
+use click_core::{CallbackPaths, Keyring, MemoryStore, SecretKey, ServiceId, Shop};
+use click_testkit::fixtures::{Seed, seed};
+use click_testkit::{Options, Target};
+
+const SERVICE: ServiceId = ServiceId::new(101);
+const SECRET: &str = "axum-test-secret";
+
+/// Serves a shop over `seed`'s book on an ephemeral port; returns the emulator's target.
+async fn serve(seed: &Seed, paths: CallbackPaths) -> (Target, std::net::SocketAddr) {
+    let shop = Shop::new(
+        Keyring::new().service(SERVICE, SecretKey::new(SECRET)),
+        MemoryStore::new(seed.book.clone()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    let router = click_axum::Routes::new(shop)
+        .paths(paths.clone())
+        .into_router();
+    tokio::spawn(click_axum::serve(listener, router));
+    let base = format!("http://{address}/").parse().expect("a URL");
+    let urls = paths.urls(&base).expect("URLs");
+    let target = Target {
+        prepare_url: urls.prepare.to_string(),
+        complete_url: urls.complete.to_string(),
+        service_id: SERVICE,
+        secret_key: SecretKey::new(SECRET),
+    };
+    (target, address)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_testkit_suite_passes() {
+    let seed = seed("axum", "1000".parse().expect("amount"));
+    let (target, _) = serve(&seed, CallbackPaths::default()).await;
+    let report =
+        click_testkit::check(&target, &seed.orders, Some(&seed.paid), Options::default()).await;
+    assert!(report.passed(), "{report}");
+    assert!(report.results.len() >= 27, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_route_for_both_callbacks_dispatches_on_action() {
+    let seed = seed("single", "1500.5".parse().expect("amount"));
+    let paths = CallbackPaths {
+        single: Some("/click".to_owned()),
+        ..CallbackPaths::default()
+    };
+    let (mut target, address) = serve(&seed, paths).await;
+    target.prepare_url = format!("http://{address}/click");
+    target.complete_url = target.prepare_url.clone();
+    let report =
+        click_testkit::check(&target, &seed.orders, Some(&seed.paid), Options::default()).await;
+    assert!(report.passed(), "{report}");
+}
+
+/// bad-inputs.md section A over the socket: items 1, 2, 11 and 12.
+#[tokio::test(flavor = "multi_thread")]
+async fn transport_checks_pass() {
+    let seed = seed("transport", "1000".parse().expect("amount"));
+    let (target, _) = serve(&seed, CallbackPaths::default()).await;
+    let report = click_testkit::transport::check(&target).await;
+    assert!(report.passed(), "{report}");
+}
+
+/// bad-inputs.md item 13: a client sending a byte at a time is cut off after the header-read
+/// timeout, while a normal callback answers at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_client_is_cut_off() {
+    let seed = seed("slow", "1000".parse().expect("amount"));
+    let (target, _) = serve(&seed, CallbackPaths::default()).await;
+    let outcome = click_testkit::transport::slow_client_is_cut_off(
+        &target,
+        click_axum::READ_TIMEOUT + Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(outcome, Ok(()));
+}

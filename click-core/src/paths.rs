@@ -1,0 +1,102 @@
+//! Where the callbacks are mounted, and the URLs to register in Click's merchant cabinet.
+
+use url::Url;
+
+/// The largest callback body an adapter reads. Click's posts are a few hundred bytes; anything
+/// larger is answered `-8` without being read further.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The paths of the callback routes.
+///
+/// ```
+/// use click_core::CallbackPaths;
+///
+/// let urls = CallbackPaths::default().urls(&"https://shop.example/api/".parse()?)?;
+/// assert_eq!(urls.prepare.as_str(), "https://shop.example/api/click/prepare");
+/// assert_eq!(urls.complete.as_str(), "https://shop.example/api/click/complete");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackPaths {
+    /// The Prepare route (default `/click/prepare`).
+    pub prepare: String,
+    /// The Complete route (default `/click/complete`).
+    pub complete: String,
+    /// An optional single route for both, dispatching on `action` (for merchants who registered
+    /// one URL).
+    pub single: Option<String>,
+}
+
+impl Default for CallbackPaths {
+    fn default() -> Self {
+        Self {
+            prepare: "/click/prepare".to_owned(),
+            complete: "/click/complete".to_owned(),
+            single: None,
+        }
+    }
+}
+
+/// The public URLs of the callback routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackUrls {
+    /// Register as the Prepare URL.
+    pub prepare: Url,
+    /// Register as the Complete URL.
+    pub complete: Url,
+    /// Register as both, if a single route is mounted.
+    pub single: Option<Url>,
+}
+
+impl CallbackPaths {
+    /// The URLs under a public base URL (the address Click reaches the application at, including
+    /// any path prefix the application is mounted under).
+    ///
+    /// # Errors
+    ///
+    /// A path that does not join onto the base.
+    pub fn urls(&self, public_base: &Url) -> Result<CallbackUrls, url::ParseError> {
+        let base = if public_base.path().ends_with('/') {
+            public_base.clone()
+        } else {
+            let mut base = public_base.clone();
+            base.set_path(&format!("{}/", public_base.path()));
+            base
+        };
+        let join = |path: &str| base.join(path.trim_start_matches('/'));
+        Ok(CallbackUrls {
+            prepare: join(&self.prepare)?,
+            complete: join(&self.complete)?,
+            single: self.single.as_deref().map(join).transpose()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_under_a_prefix_with_or_without_a_slash() {
+        let paths = CallbackPaths {
+            single: Some("/click".to_owned()),
+            ..CallbackPaths::default()
+        };
+        for base in ["https://shop.example/api", "https://shop.example/api/"] {
+            let urls = paths.urls(&base.parse().expect("URL")).expect("joins");
+            assert_eq!(
+                urls.prepare.as_str(),
+                "https://shop.example/api/click/prepare"
+            );
+            assert_eq!(
+                urls.single.map(String::from).as_deref(),
+                Some("https://shop.example/api/click")
+            );
+        }
+        let root = CallbackPaths::default().urls(&"http://127.0.0.1:8080".parse().expect("URL"));
+        assert_eq!(
+            root.map(|u| u.complete.to_string()).ok().as_deref(),
+            Some("http://127.0.0.1:8080/click/complete")
+        );
+    }
+}

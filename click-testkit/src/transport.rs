@@ -1,0 +1,169 @@
+//! HTTP-level checks (bad-inputs.md section A) that any merchant endpoint must pass: whatever
+//! arrives, the answer is HTTP 200 with Click's JSON (or 405 with JSON for other methods), never
+//! an HTML error page, and a slow client cannot hold a connection.
+
+use std::time::{Duration, Instant};
+
+use click_core::testing::Click;
+use tokio::io::AsyncWriteExt;
+
+use crate::http::{Exchange, Poster};
+use crate::report::{Report, ScenarioResult};
+use crate::target::Target;
+
+fn verdict(
+    exchange: &Exchange,
+    statuses: &[u16],
+    codes: &[i64],
+) -> Result<(), (String, Vec<Exchange>)> {
+    let status_ok = exchange
+        .status
+        .is_some_and(|status| statuses.contains(&status));
+    let code_ok = exchange.error.is_some_and(|error| codes.contains(&error));
+    if status_ok && code_ok {
+        Ok(())
+    } else {
+        Err((
+            format!("expected HTTP {statuses:?} with error {codes:?}"),
+            vec![exchange.clone()],
+        ))
+    }
+}
+
+/// Runs the transport checks against the Prepare URL. An unknown order is used, so nothing is paid.
+pub async fn check(target: &Target) -> Report {
+    let poster = Poster::new();
+    let click = Click::new(target.service_id, target.secret_key.clone());
+    let url = target.prepare_url.as_str();
+    let probe = click
+        .prepare(3_600_000_000, "click-testkit-transport-probe", "1000")
+        .encode();
+    let mut report = Report::default();
+    let mut record = |name: &str, outcome: Result<(), (String, Vec<Exchange>)>| {
+        let number = report.results.len() + 1;
+        report.results.push(match outcome {
+            Ok(()) => ScenarioResult::passed(number, name),
+            Err((message, exchanges)) => ScenarioResult::failed(number, name, message, exchanges),
+        });
+    };
+
+    let exchange = poster
+        .post_raw(
+            url,
+            String::new(),
+            Some("application/x-www-form-urlencoded"),
+        )
+        .await;
+    record("A1. Empty body: 200, -8", verdict(&exchange, &[200], &[-8]));
+
+    let huge = format!("{probe}&padding={}", "x".repeat(1 << 20));
+    let started = Instant::now();
+    let exchange = poster
+        .post_raw(url, huge, Some("application/x-www-form-urlencoded"))
+        .await;
+    let outcome = verdict(&exchange, &[200], &[-8]).and_then(|()| {
+        (started.elapsed() < Duration::from_secs(5))
+            .then_some(())
+            .ok_or_else(|| ("a 1 MiB body was not refused promptly".to_owned(), vec![]))
+    });
+    record("A2. A 1 MiB body: 200, -8, promptly", outcome);
+
+    for (name, content_type) in [
+        (
+            "A11. No Content-Type: processed (-5 for an unknown order)",
+            None,
+        ),
+        (
+            "A11. Content-Type text/plain: processed",
+            Some("text/plain"),
+        ),
+        (
+            "A11. Content-Type application/json with a form body: processed",
+            Some("application/json"),
+        ),
+    ] {
+        let exchange = poster.post_raw(url, probe.clone(), content_type).await;
+        record(name, verdict(&exchange, &[200], &[-5]));
+    }
+
+    let json = r#"{"click_trans_id":1,"service_id":101,"action":0}"#.to_owned();
+    let exchange = poster.post_raw(url, json, Some("application/json")).await;
+    record(
+        "A11. A JSON body: 200, -8",
+        verdict(&exchange, &[200], &[-8]),
+    );
+
+    let outcome = match reqwest::get(url).await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            let json = serde_json::from_str::<serde_json::Value>(&body).is_ok();
+            if (status == 405 || status == 200) && json {
+                Ok(())
+            } else {
+                Err((
+                    format!("GET answered {status} with a non-JSON body: {body:.200}"),
+                    vec![],
+                ))
+            }
+        }
+        Err(error) => Err((format!("GET failed: {error}"), vec![])),
+    };
+    record("A12. GET: 405 or 200, with a JSON body", outcome);
+    report
+}
+
+/// bad-inputs.md item 13: a client that sends its request one byte at a time is disconnected
+/// within `within`, and meanwhile a normal callback still answers promptly.
+///
+/// # Errors
+///
+/// A description of what went wrong.
+pub async fn slow_client_is_cut_off(target: &Target, within: Duration) -> Result<(), String> {
+    let url: reqwest::Url = target
+        .prepare_url
+        .parse()
+        .map_err(|e| format!("bad URL: {e}"))?;
+    let address = format!(
+        "{}:{}",
+        url.host_str().ok_or("no host")?,
+        url.port_or_known_default().ok_or("no port")?
+    );
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let request = format!(
+        "POST {} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 100\r\n",
+        url.path()
+    );
+    let drip = async {
+        for byte in request.bytes().cycle() {
+            if stream.write_all(&[byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let started = Instant::now();
+    let legit = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let click = Click::new(target.service_id, target.secret_key.clone());
+        let form = click.prepare(3_600_000_000, "click-testkit-slow-probe", "1000");
+        let begun = Instant::now();
+        let exchange = Poster::new().post(&target.prepare_url, &form).await;
+        (exchange.status, begun.elapsed())
+    };
+    let ((status, latency), cut) = tokio::join!(legit, tokio::time::timeout(within, drip));
+    if cut.is_err() {
+        return Err(format!(
+            "the slow client was still connected after {:?}",
+            started.elapsed()
+        ));
+    }
+    if status != Some(200) || latency > Duration::from_secs(2) {
+        return Err(format!(
+            "a normal callback meanwhile answered {status:?} after {latency:?}"
+        ));
+    }
+    Ok(())
+}
