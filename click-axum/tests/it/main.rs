@@ -82,3 +82,63 @@ async fn a_slow_client_is_cut_off() {
     .await;
     assert_eq!(outcome, Ok(()));
 }
+
+/// The emulator is no rubber stamp: a naive endpoint that answers `0` to everything fails most
+/// scenarios, and a shop answering `-9` to a cancel after confirm fails scenario 8 when `-4` is
+/// expected (and passes when told to expect `-9`).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_testkit_catches_wrong_answers() {
+    let naive = axum::Router::new().fallback(|| async {
+        r#"{"click_trans_id":1,"merchant_trans_id":"x","merchant_prepare_id":1,"error":0,"error_note":"Success"}"#
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(click_axum::serve(listener, naive));
+    let naive_seed = seed("naive", "1000".parse().expect("amount"));
+    let target = Target {
+        prepare_url: format!("http://{address}/click/prepare"),
+        complete_url: format!("http://{address}/click/complete"),
+        service_id: SERVICE,
+        secret_key: SecretKey::new(SECRET),
+    };
+    let report = click_testkit::check(
+        &target,
+        &naive_seed.orders,
+        Some(&naive_seed.paid),
+        Options::default(),
+    )
+    .await;
+    let (passed, failed) = report.counts();
+    assert!(
+        failed > 15 && !report.passed(),
+        "{passed} passed, {failed} failed:\n{report}"
+    );
+
+    let seed = seed("strict", "1000".parse().expect("amount"));
+    let shop = Shop::new(
+        Keyring::new().service(SERVICE, SecretKey::new(SECRET)),
+        MemoryStore::new(seed.book.clone()),
+    )
+    .cancel_after_confirm(click_core::CancelAfterConfirm::Cancelled);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(click_axum::serve(listener, click_axum::routes(shop)));
+    let target = Target {
+        prepare_url: format!("http://{address}/click/prepare"),
+        complete_url: format!("http://{address}/click/complete"),
+        ..target
+    };
+    let report =
+        click_testkit::check(&target, &seed.orders, Some(&seed.paid), Options::default()).await;
+    let failed: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(failed, ["8. Cancel of the paid payment: -4"], "{report}");
+}
