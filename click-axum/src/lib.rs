@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Every POST is answered HTTP 200 with Click's JSON, whatever its `Content-Type`: a body over
-//! [`MAX_BODY_BYTES`] (or one that trickles in slower than the read
+//! [`MAX_BODY_BYTES`](click_core::MAX_BODY_BYTES) (or one that trickles in slower than the read
 //! timeout) is answered `-8` without being read further. Other methods get 405 with a JSON body.
 //! The shop handles each callback on a task of its own, so a client that hangs up mid-request
 //! never cuts a state transition in half. [`serve`] adds the header-read timeout that
@@ -30,91 +30,47 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
-use click_core::{Answer, CallbackPaths, Endpoint, ErrorCode, MAX_BODY_BYTES, Shop};
+use click_core::{Answer, CallbackRoutes, Endpoint, ErrorCode, READ_TIMEOUT, Shop};
 use tracing::Instrument;
 
-/// How long a connection may take to send its headers, or a request its body.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The callback routes, configurable before they become a [`Router`].
-#[derive(Debug, Clone)]
-pub struct Routes {
-    shop: Shop,
-    paths: CallbackPaths,
-    body_limit: usize,
-    read_timeout: Duration,
+/// The callback routes of `routes` as a [`Router`], to serve or to merge into the application's.
+pub fn router(routes: CallbackRoutes) -> Router {
+    let paths = routes.paths.clone();
+    let state = Arc::new(routes);
+    let route = |endpoint| -> MethodRouter<Arc<CallbackRoutes>> {
+        post(
+            move |State(routes): State<Arc<CallbackRoutes>>, body: Body| async move {
+                answer(&routes, endpoint, body).await
+            },
+        )
+        .fallback(move || async move { method_not_allowed(endpoint) })
+    };
+    let mut router = Router::new()
+        .route(&paths.prepare, route(Endpoint::Prepare))
+        .route(&paths.complete, route(Endpoint::Complete));
+    if let Some(single) = &paths.single {
+        router = router.route(single, route(Endpoint::Any));
+    }
+    router.with_state(state)
 }
 
-impl Routes {
-    /// Routes at the default paths (`/click/prepare`, `/click/complete`).
-    pub fn new(shop: Shop) -> Self {
-        Self {
-            shop,
-            paths: CallbackPaths::default(),
-            body_limit: MAX_BODY_BYTES,
-            read_timeout: READ_TIMEOUT,
-        }
-    }
-
-    /// Mounts the routes at other paths (and optionally one route for both callbacks).
-    #[must_use]
-    pub fn paths(mut self, paths: CallbackPaths) -> Self {
-        self.paths = paths;
-        self
-    }
-
-    /// Changes the body limit (default [`MAX_BODY_BYTES`]).
-    #[must_use]
-    pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
-        self
-    }
-
-    /// Changes how long a body may take to arrive (default [`READ_TIMEOUT`]).
-    #[must_use]
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = timeout;
-        self
-    }
-
-    /// The router, to serve or to merge into the application's.
-    pub fn into_router(self) -> Router {
-        let paths = self.paths.clone();
-        let state = Arc::new(self);
-        let route = |endpoint| -> MethodRouter<Arc<Routes>> {
-            post(
-                move |State(routes): State<Arc<Routes>>, body: Body| async move {
-                    routes.answer(endpoint, body).await
-                },
-            )
-            .fallback(move || async move { method_not_allowed(endpoint) })
-        };
-        let mut router = Router::new()
-            .route(&paths.prepare, route(Endpoint::Prepare))
-            .route(&paths.complete, route(Endpoint::Complete));
-        if let Some(single) = &paths.single {
-            router = router.route(single, route(Endpoint::Any));
-        }
-        router.with_state(state)
-    }
-
-    async fn answer(&self, endpoint: Endpoint, body: Body) -> Response {
-        let span = tracing::info_span!("click_axum", ?endpoint);
-        async {
-            let read = tokio::time::timeout(self.read_timeout, axum::body::to_bytes(body, self.body_limit));
+async fn answer(routes: &CallbackRoutes, endpoint: Endpoint, body: Body) -> Response {
+    let span = tracing::info_span!("click_axum", ?endpoint);
+    async {
+            let read = tokio::time::timeout(routes.read_timeout, axum::body::to_bytes(body, routes.body_limit));
             let body: Bytes = match read.await {
                 Ok(Ok(body)) => body,
                 Ok(Err(error)) => {
-                    tracing::warn!(%error, limit = self.body_limit, "callback body unreadable or too large");
+                    tracing::warn!(%error, limit = routes.body_limit, "callback body unreadable or too large");
                     return json(StatusCode::OK, &Answer::bare(endpoint, ErrorCode::BadRequest));
                 }
                 Err(_) => {
-                    tracing::warn!(timeout = ?self.read_timeout, "callback body too slow");
+                    tracing::warn!(timeout = ?routes.read_timeout, "callback body too slow");
                     return json(StatusCode::OK, &Answer::bare(endpoint, ErrorCode::BadRequest));
                 }
             };
             // On its own task: if Click hangs up, the transition still runs to its end.
-            let shop = self.shop.clone();
+            let shop = routes.shop.clone();
             let handled = tokio::spawn(
                 async move { shop.handle(endpoint, &body).await }.in_current_span(),
             );
@@ -128,12 +84,11 @@ impl Routes {
         }
         .instrument(span)
         .await
-    }
 }
 
 /// The callback routes at the default paths, for `shop`.
 pub fn routes(shop: Shop) -> Router {
-    Routes::new(shop).into_router()
+    router(CallbackRoutes::new(shop))
 }
 
 fn method_not_allowed(endpoint: Endpoint) -> Response {

@@ -52,7 +52,7 @@
 //! | [`store`] | [`OrderStore`] (Click's transactions) and [`OrderHooks`] (the merchant's orders) |
 //! | [`memory`] | [`MemoryStore`] and [`MemoryOrders`] |
 //! | [`checkout`] | payment links, button form, checkout.js snippet, QR code |
-//! | [`paths`] | [`CallbackPaths`] of the routes and their public URLs, for adapters |
+//! | [`routes`] | [`CallbackRoutes`] for adapters: paths, body limit, read timeout; the public URLs |
 //! | `testing` | the store conformance suite and a Click simulator (feature `testing`) |
 //!
 //! # Features
@@ -77,7 +77,7 @@ pub mod credentials;
 mod form;
 pub mod ids;
 pub mod memory;
-pub mod paths;
+pub mod routes;
 pub mod shop;
 pub mod signature;
 pub mod store;
@@ -95,7 +95,7 @@ pub use ids::{
     MerchantTransId, MerchantUserId, ServiceId,
 };
 pub use memory::{MemoryOrders, MemoryStore};
-pub use paths::{CallbackPaths, CallbackUrls, MAX_BODY_BYTES};
+pub use routes::{CallbackPaths, CallbackRoutes, CallbackUrls, MAX_BODY_BYTES, READ_TIMEOUT};
 pub use shop::{CancelAfterConfirm, Shop, ShopEvent};
 pub use signature::{Signature, sign_complete, sign_prepare};
 pub use store::{

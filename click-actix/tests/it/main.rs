@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use actix_web::{App, HttpServer};
-use click_core::{CallbackPaths, Keyring, MemoryStore, SecretKey, ServiceId, Shop};
+use click_core::{CallbackPaths, CallbackRoutes, Keyring, MemoryStore, SecretKey, ServiceId, Shop};
 use click_testkit::fixtures::{Seed, seed};
 use click_testkit::{Options, Target};
 
@@ -18,15 +18,20 @@ fn serve(seed: &Seed, paths: CallbackPaths) -> (Target, std::net::SocketAddr) {
         Keyring::new().service(SERVICE, SecretKey::new(SECRET)),
         MemoryStore::new(seed.book.clone()),
     );
-    let routes = click_actix::Routes::new(shop).paths(paths.clone());
+    let routes = CallbackRoutes {
+        paths: paths.clone(),
+        ..CallbackRoutes::new(shop)
+    };
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || App::new().configure(routes.clone().configure()))
-                .client_request_timeout(click_actix::READ_TIMEOUT)
-                .workers(2)
-                .bind(("127.0.0.1", 0))
-                .expect("binds");
+            let server = HttpServer::new(move || {
+                App::new().configure(click_actix::configure_routes(routes.clone()))
+            })
+            .client_request_timeout(click_core::READ_TIMEOUT)
+            .workers(2)
+            .bind(("127.0.0.1", 0))
+            .expect("binds");
             sender.send(server.addrs()[0]).expect("the test waits");
             server.run().await
         })
@@ -85,7 +90,7 @@ async fn a_slow_client_is_cut_off() {
     let (target, _) = serve(&seed, CallbackPaths::default());
     let outcome = click_testkit::transport::slow_client_is_cut_off(
         &target,
-        click_actix::READ_TIMEOUT + Duration::from_secs(5),
+        click_core::READ_TIMEOUT + Duration::from_secs(5),
     )
     .await;
     assert_eq!(outcome, Ok(()));

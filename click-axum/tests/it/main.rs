@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use click_core::{CallbackPaths, Keyring, MemoryStore, SecretKey, ServiceId, Shop};
+use click_core::{CallbackPaths, CallbackRoutes, Keyring, MemoryStore, SecretKey, ServiceId, Shop};
 use click_testkit::fixtures::{Seed, seed};
 use click_testkit::{Options, Target};
 
@@ -20,9 +20,10 @@ async fn serve(seed: &Seed, paths: CallbackPaths) -> (Target, std::net::SocketAd
         .await
         .expect("binds");
     let address = listener.local_addr().expect("an address");
-    let router = click_axum::Routes::new(shop)
-        .paths(paths.clone())
-        .into_router();
+    let router = click_axum::router(CallbackRoutes {
+        paths: paths.clone(),
+        ..CallbackRoutes::new(shop)
+    });
     tokio::spawn(click_axum::serve(listener, router));
     let base = format!("http://{address}/").parse().expect("a URL");
     let urls = paths.urls(&base).expect("URLs");
@@ -77,7 +78,7 @@ async fn a_slow_client_is_cut_off() {
     let (target, _) = serve(&seed, CallbackPaths::default()).await;
     let outcome = click_testkit::transport::slow_client_is_cut_off(
         &target,
-        click_axum::READ_TIMEOUT + Duration::from_secs(5),
+        click_core::READ_TIMEOUT + Duration::from_secs(5),
     )
     .await;
     assert_eq!(outcome, Ok(()));

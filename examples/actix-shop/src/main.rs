@@ -95,7 +95,7 @@ async fn main() -> std::io::Result<ExitCode> {
     };
     let server =
         HttpServer::new(move || App::new().configure(click_actix::configure(shop.clone())))
-            .client_request_timeout(click_actix::READ_TIMEOUT)
+            .client_request_timeout(click_core::READ_TIMEOUT)
             .bind(addr)?;
     let address = server.addrs()[0];
     let urls = CallbackPaths::default()

@@ -1,10 +1,55 @@
-//! Where the callbacks are mounted, and the URLs to register in Click's merchant cabinet.
+//! What an adapter needs to mount the callbacks ([`CallbackRoutes`]), and the URLs to register in
+//! Click's merchant cabinet.
+
+use std::time::Duration;
 
 use url::Url;
+
+use crate::shop::Shop;
 
 /// The largest callback body an adapter reads. Click's posts are a few hundred bytes; anything
 /// larger is answered `-8` without being read further.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// How long a client may take to send a callback's headers, or its body, before an adapter gives
+/// up on it (a body is then answered `-8`).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The callback routes an adapter mounts: the shop, where, and the limits on reading a body.
+/// `click_axum::router` and `click_actix::configure_routes` take one.
+///
+/// ```
+/// use click_core::{CallbackPaths, CallbackRoutes, MemoryStore, Keyring, Shop};
+///
+/// let routes = CallbackRoutes {
+///     paths: CallbackPaths { single: Some("/click".into()), ..CallbackPaths::default() },
+///     ..CallbackRoutes::new(Shop::new(Keyring::new(), MemoryStore::default()))
+/// };
+/// assert_eq!(routes.body_limit, click_core::MAX_BODY_BYTES);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CallbackRoutes {
+    /// The state machine the routes hand bodies to.
+    pub shop: Shop,
+    /// Where the routes are mounted.
+    pub paths: CallbackPaths,
+    /// The largest body read (default [`MAX_BODY_BYTES`]).
+    pub body_limit: usize,
+    /// How long a body may take to arrive (default [`READ_TIMEOUT`]).
+    pub read_timeout: Duration,
+}
+
+impl CallbackRoutes {
+    /// The routes of `shop` at the default paths, with the default limits.
+    pub fn new(shop: Shop) -> Self {
+        Self {
+            shop,
+            paths: CallbackPaths::default(),
+            body_limit: MAX_BODY_BYTES,
+            read_timeout: READ_TIMEOUT,
+        }
+    }
+}
 
 /// The paths of the callback routes.
 ///
