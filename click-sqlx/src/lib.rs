@@ -66,8 +66,16 @@
 //! The delivery hook runs on the open transaction inside a savepoint, so "payment confirmed" and
 //! "order marked paid" commit together or not at all; a failing hook rolls back its own writes and
 //! the transaction is kept as "reversal due" ([`PgStore::reversals_due`] lists them). A crash or a
-//! dropped request before the commit rolls back everything, delivery included. Each store's page
-//! says how its database provides the locks.
+//! dropped request before the commit rolls back everything, the hook's database writes included
+//! (side effects outside the database are not: send those from `ShopEvent::Confirmed`). A
+//! transition the database aborts as a deadlock is tried again, up to three times. Each store's
+//! page says how its database provides the locks.
+//!
+//! Keep the hooks quick and time-bounded: a hook holds the transaction's row locks, and Click's
+//! retries of the same payment wait for them. The `connect` constructors set a 5-second lock
+//! timeout (a waiting retry then answers `-7` and Click tries again later); set one on your own
+//! pool too. `find` must treat `merchant_trans_id` exactly (no case folding, no `042` = `42`):
+//! the one-payment-per-order guarantee is keyed on the text Click sends.
 //!
 //! # Schema
 //!

@@ -25,8 +25,9 @@ crate::store::sql_store!(
 );
 
 impl<H> MySqlStore<H> {
-    /// Connects a pool with settings fit for callbacks (a 5-second acquire timeout, so a database
-    /// outage answers `-7` quickly instead of hanging Click's request).
+    /// Connects a pool with settings fit for callbacks: a 5-second acquire timeout and a 5-second
+    /// `innodb_lock_wait_timeout`, so a database outage or a hook holding a lock answers `-7`
+    /// quickly instead of hanging Click's request.
     ///
     /// # Errors
     ///
@@ -35,6 +36,13 @@ impl<H> MySqlStore<H> {
         let options: MySqlConnectOptions = url.parse()?;
         let pool = MySqlPoolOptions::new()
             .acquire_timeout(Duration::from_secs(5))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Executor::execute(conn, "SET SESSION innodb_lock_wait_timeout = 5")
+                        .await?;
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
         Ok(Self::new(pool, hooks))

@@ -23,8 +23,9 @@ crate::store::sql_store!(
 );
 
 impl<H> PgStore<H> {
-    /// Connects a pool with settings fit for callbacks (a 5-second acquire timeout, so a database
-    /// outage answers `-7` quickly instead of hanging Click's request).
+    /// Connects a pool with settings fit for callbacks: a 5-second acquire timeout and a 5-second
+    /// `lock_timeout`, so a database outage or a hook holding a lock answers `-7` quickly instead
+    /// of hanging Click's request.
     ///
     /// # Errors
     ///
@@ -33,7 +34,7 @@ impl<H> PgStore<H> {
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.options([("lock_timeout", "5s")]))
             .await?;
         Ok(Self::new(pool, hooks))
     }

@@ -5,10 +5,17 @@
 
 /// The statements of the migration runner, per database.
 pub(crate) struct Schema {
-    /// Takes the lock that serializes concurrent `migrate` calls.
-    pub(crate) lock: &'static str,
-    /// Releases it (or commits the transaction that holds it).
-    pub(crate) unlock: &'static str,
+    /// Opens the unit of work (a transaction where DDL is transactional).
+    pub(crate) begin: &'static str,
+    /// Takes the lock that serializes concurrent `migrate` calls; answers 1 when taken.
+    pub(crate) lock: Option<&'static str>,
+    /// Ends a successful run: commits, or releases the lock.
+    pub(crate) commit: &'static str,
+    /// Ends a failed run: rolls back, or releases the lock.
+    pub(crate) rollback: &'static str,
+    /// Whether the lock belongs to the session (MySQL), so the connection must be closed rather
+    /// than returned to the pool if a run is interrupted.
+    pub(crate) session_lock: bool,
     /// Creates the tracking table.
     pub(crate) create_table: &'static str,
     /// The checksum of an applied version (binds: version).
@@ -17,11 +24,17 @@ pub(crate) struct Schema {
     pub(crate) insert_applied: &'static str,
 }
 
-/// PostgreSQL: one transaction (its DDL is transactional) under an advisory lock.
+/// PostgreSQL: one transaction (its DDL is transactional) under a transaction-scoped advisory
+/// lock.
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES: Schema = Schema {
-    lock: "BEGIN; SELECT pg_advisory_xact_lock(7302514936)",
-    unlock: "COMMIT",
+    begin: "BEGIN",
+    lock: Some(
+        "SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock(7302514936)) AS locked",
+    ),
+    commit: "COMMIT",
+    rollback: "ROLLBACK",
+    session_lock: false,
     create_table: "CREATE TABLE IF NOT EXISTS click_migrations (version BIGINT PRIMARY KEY, \
                    description TEXT NOT NULL, checksum BYTEA NOT NULL, \
                    applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)",
@@ -29,11 +42,14 @@ pub(crate) const POSTGRES: Schema = Schema {
     insert_applied: "INSERT INTO click_migrations (version, description, checksum) VALUES ($1, $2, $3)",
 };
 
-/// MySQL and MariaDB: DDL commits implicitly, so a named lock serializes the runners instead.
+/// MySQL and MariaDB: DDL commits implicitly, so a named session lock serializes the runners.
 #[cfg(feature = "mysql")]
 pub(crate) const MYSQL: Schema = Schema {
-    lock: "DO GET_LOCK('click_migrations', 60)",
-    unlock: "DO RELEASE_LOCK('click_migrations')",
+    begin: "DO 0",
+    lock: Some("SELECT GET_LOCK('click_migrations', 60)"),
+    commit: "DO RELEASE_LOCK('click_migrations')",
+    rollback: "DO RELEASE_LOCK('click_migrations')",
+    session_lock: true,
     create_table: "CREATE TABLE IF NOT EXISTS click_migrations (version BIGINT PRIMARY KEY, \
                    description TEXT NOT NULL, checksum VARBINARY(64) NOT NULL, \
                    applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE = InnoDB",
@@ -44,8 +60,11 @@ pub(crate) const MYSQL: Schema = Schema {
 /// SQLite: one `BEGIN IMMEDIATE` transaction, which takes the database's write lock.
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE: Schema = Schema {
-    lock: "BEGIN IMMEDIATE",
-    unlock: "COMMIT",
+    begin: "BEGIN IMMEDIATE",
+    lock: None,
+    commit: "COMMIT",
+    rollback: "ROLLBACK",
+    session_lock: false,
     create_table: "CREATE TABLE IF NOT EXISTS click_migrations (version INTEGER PRIMARY KEY, \
                    description TEXT NOT NULL, checksum BLOB NOT NULL, \
                    applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",

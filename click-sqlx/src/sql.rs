@@ -18,8 +18,9 @@ pub(crate) struct Sql {
     pub(crate) cancel: &'static str,
     /// Confirmed → a reversal-due state (binds: state, click_trans_id).
     pub(crate) reversal_due: &'static str,
-    /// Claims a one-time order unless it is claimed; affects 0 rows then (binds: service_id,
-    /// merchant_trans_id, click_trans_id).
+    /// Claims a one-time order (binds: service_id, merchant_trans_id, click_trans_id). If it is
+    /// claimed already, PostgreSQL and SQLite affect 0 rows and MySQL fails with a duplicate key
+    /// (which, unlike PostgreSQL, leaves its transaction usable).
     pub(crate) claim_order: &'static str,
 }
 
@@ -88,7 +89,7 @@ pub(crate) const QUESTION: Sql = Sql {
              WHERE click_trans_id = ? AND state = 0",
     reversal_due: "UPDATE click_transactions SET state = ?, updated_at = CURRENT_TIMESTAMP(6) \
                    WHERE click_trans_id = ?",
-    claim_order: "INSERT IGNORE INTO click_paid_orders (service_id, merchant_trans_id, click_trans_id) \
+    claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, click_trans_id) \
                   VALUES (?, ?, ?)",
 };
 

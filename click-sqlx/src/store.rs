@@ -14,11 +14,48 @@
 //!   failing hook rolls back only its own writes before the transaction is marked "reversal due".
 //!
 //! A dropped request (a client that hung up) or a crash before the commit rolls the whole
-//! transition back, delivery included: Click's retry then finds the row as it was.
+//! transition back, with the delivery hook's database writes: Click's retry then finds the row as
+//! it was and delivers again. Side effects outside the database (an e-mail, a call to a
+//! warehouse) are not rolled back: send them from [`click_core::ShopEvent::Confirmed`], after the
+//! commit, or make them idempotent per `click_trans_id`.
 
 /// Is this the database refusing a duplicate key?
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Runs a transition again (up to three times in all) when the database aborted it as a deadlock
+/// or serialization failure: the transaction rolled back whole, so trying again is safe. Such
+/// aborts happen under contention, e.g. MySQL's three-way duplicate-insert deadlock.
+pub(crate) async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, click_core::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, click_core::StoreError>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(error) if tries < 3 && is_conflict(&error) => {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "transaction aborted by a conflict; trying again"
+                );
+                tries += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Deadlock (`40P01`) or serialization failure (`40001`, MySQL's 1213 deadlock included).
+fn is_conflict(error: &click_core::StoreError) -> bool {
+    let click_core::StoreError::Backend(source) = error else {
+        return false;
+    };
+    matches!(
+        source.downcast_ref::<sqlx::Error>(),
+        Some(sqlx::Error::Database(db)) if matches!(db.code().as_deref(), Some("40001" | "40P01"))
+    )
 }
 
 /// A store failure, with its cause kept for the log.
@@ -67,11 +104,19 @@ macro_rules! sql_store {
                 use sqlx::Executor;
                 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!($migrations);
                 let mut pooled = self.pool.acquire().await?;
-                // If this future is dropped mid-way, the connection closes and its lock goes.
-                pooled.close_on_drop();
+                if $schema.session_lock {
+                    // Interrupted mid-way, the connection closes and its session lock goes with it.
+                    pooled.close_on_drop();
+                }
                 let conn = &mut *pooled;
-                conn.execute($schema.lock).await?;
+                conn.execute($schema.begin).await?;
                 let applied = async {
+                    if let Some(lock) = $schema.lock {
+                        let locked: Option<i64> = sqlx::query_scalar(lock).fetch_one(&mut *conn).await?;
+                        if locked != Some(1) {
+                            return Err(sqlx::Error::Protocol("could not take the migration lock".into()));
+                        }
+                    }
                     conn.execute($schema.create_table).await?;
                     for migration in MIGRATOR.iter() {
                         let checksum: Option<Vec<u8>> = sqlx::query_scalar($schema.select_checksum)
@@ -98,8 +143,13 @@ macro_rules! sql_store {
                     Ok(())
                 }
                 .await;
-                let unlocked = conn.execute($schema.unlock).await;
-                applied.and(unlocked.map(|_| ()))
+                match applied {
+                    Ok(()) => conn.execute($schema.commit).await.map(|_| ()),
+                    Err(error) => {
+                        conn.execute($schema.rollback).await.ok();
+                        Err(error)
+                    }
+                }
             }
 
             /// Every transaction whose payment Click debited but the merchant did not deliver:
@@ -170,8 +220,28 @@ macro_rules! sql_store {
                 &self,
                 new: click_core::NewPrepare,
             ) -> Result<click_core::Prepared, click_core::StoreError> {
+                crate::store::retry_conflicts(|| self.prepare_once(new.clone())).await
+            }
+
+            async fn complete(
+                &self,
+                click_trans_id: click_core::ClickTransId,
+                to: click_core::Outcome,
+            ) -> Result<click_core::Transition, click_core::StoreError> {
+                crate::store::retry_conflicts(|| self.complete_once(click_trans_id, to)).await
+            }
+        }
+
+        impl<H: click_core::OrderHooks<$conn>> $store<H> {
+            async fn prepare_once(
+                &self,
+                new: click_core::NewPrepare,
+            ) -> Result<click_core::Prepared, click_core::StoreError> {
                 use click_core::{PaymentKind, Prepared};
                 let mut tx = self.begin().await?;
+                if let Some(existing) = Self::select(&mut *tx, new.click_trans_id).await? {
+                    return Ok(Prepared::Existing(existing));
+                }
                 if new.kind == PaymentKind::Order {
                     let paid: Option<i64> = sqlx::query_scalar($sql.select_paid_order)
                         .bind(new.service_id.get())
@@ -211,7 +281,7 @@ macro_rules! sql_store {
                 Ok(Prepared::Created(transaction))
             }
 
-            async fn complete(
+            async fn complete_once(
                 &self,
                 click_trans_id: click_core::ClickTransId,
                 to: click_core::Outcome,
@@ -252,15 +322,18 @@ macro_rules! sql_store {
                     return Ok(Transition::Cancelled(transaction));
                 }
                 if transaction.kind == PaymentKind::Order {
-                    let claimed = sqlx::query($sql.claim_order)
+                    let claimed = match sqlx::query($sql.claim_order)
                         .bind(transaction.service_id.get())
                         .bind(transaction.merchant_trans_id.as_str())
                         .bind(click_trans_id.get())
                         .execute(&mut *tx)
                         .await
-                        .map_err(crate::store::backend)?
-                        .rows_affected();
-                    if claimed == 0 {
+                    {
+                        Ok(result) => result.rows_affected() > 0,
+                        Err(error) if crate::store::is_unique_violation(&error) => false,
+                        Err(error) => return Err(crate::store::backend(error)),
+                    };
+                    if !claimed {
                         sqlx::query($sql.reversal_due)
                             .bind(crate::row::ORDER_ALREADY_PAID)
                             .bind(click_trans_id.get())

@@ -223,6 +223,28 @@ macro_rules! database_tests {
             assert_eq!(orders.deliveries("o-1"), 1);
         }
 
+        /// Four instances starting at once all migrate, and the schema is applied once.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn concurrent_migrations_apply_once() {
+            if click_core::testing::skipped($requires) {
+                return;
+            }
+            let location = $fresh.await;
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..4 {
+                let location = location.clone();
+                tasks.spawn(
+                    async move { $open(&location, TestOrders::new(), 2).await.pool().clone() },
+                );
+            }
+            let pools = tasks.join_all().await;
+            let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM click_migrations")
+                .fetch_one(&pools[0])
+                .await
+                .expect("counted");
+            assert_eq!(applied, 1);
+        }
+
         /// Item 68: 100 concurrent duplicates of one Complete spread over four pools (four app
         /// instances behind a load balancer): one `0`, 99 `-4`, one delivery; ten rounds.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -312,6 +334,27 @@ mod sqlite {
             open: crate::support::open_sqlite,
             status: "SELECT status FROM orders WHERE id = $1",
         }
+    }
+
+    /// `migrate` keeps its connection: an in-memory database on a one-connection pool survives it.
+    #[tokio::test]
+    async fn migrating_keeps_an_in_memory_database() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("opens");
+        let orders = crate::TestOrders::new();
+        orders.insert(
+            "o-1",
+            crate::Order::Payable {
+                amount: "1000".parse().expect("amount"),
+            },
+        );
+        let store = click_sqlx::SqliteStore::new(pool, orders);
+        store.migrate().await.expect("migrations apply");
+        store.migrate().await.expect("and again");
+        assert_eq!(crate::prepare(&crate::shop(store), 1, "o-1").await.0, 0);
     }
 
     /// Item 69: a writer that holds SQLite's lock longer than the busy timeout makes a callback
