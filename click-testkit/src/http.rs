@@ -13,6 +13,9 @@ pub struct Exchange {
     pub url: String,
     /// The form body sent, with `sign_string` shortened.
     pub request: String,
+    /// The body exactly as sent, to check the answer's echo.
+    #[serde(skip)]
+    pub(crate) sent: String,
     /// The HTTP status, if an answer came.
     pub status: Option<u16>,
     /// The answer body (or the transport error).
@@ -89,11 +92,12 @@ impl Poster {
             Err(error) => (None, error.to_string()),
         };
         let redacted = redact(&body);
+        let body_len = body.len();
         let shown = if redacted.len() > 300 {
             format!(
                 "{}… ({} bytes)",
                 &redacted[..redacted.floor_char_boundary(300)],
-                body.len()
+                body_len
             )
         } else {
             redacted
@@ -106,6 +110,7 @@ impl Poster {
         Exchange {
             url: url.to_owned(),
             request: shown,
+            sent: body,
             status,
             answer,
             error,

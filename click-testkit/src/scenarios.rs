@@ -1,8 +1,11 @@
 //! The scenario suite: Click's own 15 test-tool scenarios in order, then the checks PROTOCOL.md
 //! adds. Every answer must be HTTP 200 with Click-shaped JSON and the expected `error`.
 //!
-//! Each scenario that pays takes a fresh order from the list it is given (a one-time order can be
-//! paid once): [`ORDERS_NEEDED`] of them. Passing the same account several times works too.
+//! Each scenario that pays takes a fresh one-time order from the list it is given (a one-time
+//! order can be paid once): [`ORDERS_NEEDED`] of them, all payable, plus one already paid order.
+//! Expectations follow PROTOCOL.md's decisions (e.g. `-8` for a missing field, checked before the
+//! signature); a merchant that decides otherwise where Click is silent sees those scenarios fail,
+//! with the request and answer shown.
 
 use std::collections::VecDeque;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -44,7 +47,9 @@ struct Failure {
 
 type Outcome = Result<(), Failure>;
 
-/// Checks that an exchange is HTTP 200 JSON with one of the expected codes.
+/// Checks that an exchange is HTTP 200 JSON with one of the expected codes, an `error_note`, and
+/// the request's `click_trans_id` and `merchant_trans_id` echoed back (required on success; when
+/// present, they must match).
 fn expect(exchange: &Exchange, codes: &[i64]) -> Outcome {
     let fail = |message: String| {
         Err(Failure {
@@ -53,12 +58,47 @@ fn expect(exchange: &Exchange, codes: &[i64]) -> Outcome {
         })
     };
     match (exchange.status, exchange.error) {
-        (Some(200), Some(error)) if codes.contains(&error) => Ok(()),
+        (Some(200), Some(error)) if codes.contains(&error) => {
+            match echo_mismatch(exchange, error == 0) {
+                None => Ok(()),
+                Some(problem) => fail(problem),
+            }
+        }
         (Some(200), Some(error)) => fail(format!("expected error {codes:?}, got {error}")),
         (Some(200), None) => fail("the answer is not Click's JSON".to_owned()),
         (Some(status), _) => fail(format!("expected HTTP 200, got {status}")),
         (None, _) => fail("no answer".to_owned()),
     }
+}
+
+/// What is wrong with an answer's echo of the request, if anything.
+fn echo_mismatch(exchange: &Exchange, required: bool) -> Option<String> {
+    let json = exchange.json.as_ref()?;
+    if json.get("error_note").and_then(|note| note.as_str()).is_none() {
+        return Some("the answer has no error_note".to_owned());
+    }
+    let sent = |field: &str| {
+        url::form_urlencoded::parse(exchange.sent.as_bytes())
+            .find(|(key, _)| key == field)
+            .map(|(_, value)| value.into_owned())
+    };
+    let matches = |answered: &serde_json::Value, sent: &str| match answered {
+        serde_json::Value::Number(number) => number.to_string() == sent,
+        serde_json::Value::String(text) => text == sent,
+        _ => false,
+    };
+    for field in ["click_trans_id", "merchant_trans_id"] {
+        match (json.get(field), sent(field)) {
+            (Some(answered), Some(sent)) if !matches(answered, &sent) => {
+                return Some(format!("{field} echoed as {answered}, sent {sent:?}"));
+            }
+            (None, Some(_)) if required => {
+                return Some(format!("the answer does not echo {field}"));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 struct Run<'a> {
@@ -311,7 +351,10 @@ async fn protocol_checks(run: &mut Run<'_>) {
         let exchange = run
             .complete(id, &spare_id, prepare_id + 1_000_000, &spare_amount, 0)
             .await;
-        expect(&exchange, &[-6])
+        expect(&exchange, &[-6])?;
+        // Click cancels the attempt it could not complete, which releases the order again.
+        let cancel = run.complete(id, &spare_id, prepare_id, &spare_amount, -5017).await;
+        expect(&cancel, &[-9])
     }
     .await;
     run.record("Unknown merchant_prepare_id: -6", outcome);
@@ -458,7 +501,7 @@ async fn concurrent_completes(run: &mut Run<'_>) -> Outcome {
     let prepare_id = run.prepared(id, &order_id, &amount).await?;
     let form = run.click.complete(id, &order_id, prepare_id, &amount, 0);
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..run.options.concurrency {
+    for _ in 0..run.options.concurrency.max(2) {
         let (poster, url, form) = (
             run.poster.clone(),
             run.target.complete_url.clone(),

@@ -124,20 +124,22 @@ pub async fn slow_client_is_cut_off(target: &Target, within: Duration) -> Result
         .prepare_url
         .parse()
         .map_err(|e| format!("bad URL: {e}"))?;
-    let address = format!(
-        "{}:{}",
-        url.host_str().ok_or("no host")?,
-        url.port_or_known_default().ok_or("no port")?
-    );
+    if url.scheme() != "http" {
+        return Err("the slow-client check speaks plain HTTP; give it an http:// URL".to_owned());
+    }
+    let host = match url.host() {
+        Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+        Some(host) => host.to_string(),
+        None => return Err("the URL has no host".to_owned()),
+    };
+    let address = format!("{host}:{}", url.port_or_known_default().ok_or("no port")?);
     let mut stream = tokio::net::TcpStream::connect(&address)
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let request = format!(
-        "POST {} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 100\r\n",
-        url.path()
-    );
+    let head = format!("POST {} HTTP/1.1\r\nHost: {address}\r\nX-Slow: ", url.path());
+    // A valid request head that never ends: one more header byte every 200 ms.
     let drip = async {
-        for byte in request.bytes().cycle() {
+        for byte in head.bytes().chain(std::iter::repeat(b'a')) {
             if stream.write_all(&[byte]).await.is_err() {
                 return;
             }
