@@ -31,9 +31,14 @@
 //! The scenarios are Click's own 15 test-tool scenarios, in order, then the checks of the
 //! project's PROTOCOL.md (see [`scenarios`]); [`transport`] adds HTTP-level checks (body size,
 //! content types, methods, slow clients).
+//!
+//! [`mock`] is the other direction: a mock of Click's Merchant API (invoices, payment status,
+//! reversals, card tokens, Click Pass, OFD) for testing a Merchant API client, with fault injection
+//! and a test clock.
 
 pub mod fixtures;
 pub mod http;
+pub mod mock;
 pub mod report;
 pub mod scenarios;
 pub mod target;

@@ -1,9 +1,13 @@
-//! `click-testkit`: play Click against a merchant's callback URLs. See `click-testkit --help`.
+//! `click-testkit`: play Click against a merchant's callback URLs, or serve a mock of Click's
+//! Merchant API. See `click-testkit --help`.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use click_core::{SecretKey, ServiceId};
+use click_core::{MerchantUserId, SecretKey, ServiceId};
+use click_testkit::mock::{MockApi, MockConfig};
 use click_testkit::{ORDERS_NEEDED, Options, OrderSpec, Target};
 
 /// A local emulator of Click's SHOP-API.
@@ -43,6 +47,24 @@ enum Command {
         /// The order to pay, `ID:AMOUNT`.
         #[arg(long)]
         order: OrderSpec,
+    },
+    /// Serve a mock of Click's Merchant API until Ctrl-C; prints its base URL.
+    MockApi {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        addr: SocketAddr,
+        /// The service id.
+        #[arg(long, env = "CLICK_SERVICE_ID")]
+        service_id: ServiceId,
+        /// The API user the `Auth` header must name.
+        #[arg(long, env = "CLICK_MERCHANT_USER_ID")]
+        merchant_user_id: MerchantUserId,
+        /// The secret of the `Auth` digest.
+        #[arg(long, env = "CLICK_SECRET_KEY", hide_env_values = true)]
+        secret_key: String,
+        /// How many seconds an `Auth` timestamp may be off the clock.
+        #[arg(long, default_value_t = MockConfig::DEFAULT_MAX_SKEW.as_secs())]
+        max_skew: u64,
     },
 }
 
@@ -138,6 +160,34 @@ async fn main() -> ExitCode {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
+            }
+        }
+        Command::MockApi {
+            addr,
+            service_id,
+            merchant_user_id,
+            secret_key,
+            max_skew,
+        } => {
+            let config = MockConfig {
+                max_skew: Duration::from_secs(max_skew),
+                ..MockConfig::new(service_id, merchant_user_id, SecretKey::new(secret_key))
+            };
+            match MockApi::new(config).start_on(addr).await {
+                Ok(base_url) => {
+                    println!("{base_url}");
+                    match tokio::signal::ctrl_c().await {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(error) => {
+                            eprintln!("cannot wait for Ctrl-C: {error}");
+                            ExitCode::FAILURE
+                        }
+                    }
+                }
+                Err(error) => {
+                    eprintln!("cannot listen on {addr}: {error}");
+                    ExitCode::FAILURE
+                }
             }
         }
     }

@@ -74,7 +74,11 @@ fn expect(exchange: &Exchange, codes: &[i64]) -> Outcome {
 /// What is wrong with an answer's echo of the request, if anything.
 fn echo_mismatch(exchange: &Exchange, required: bool) -> Option<String> {
     let json = exchange.json.as_ref()?;
-    if json.get("error_note").and_then(|note| note.as_str()).is_none() {
+    if json
+        .get("error_note")
+        .and_then(|note| note.as_str())
+        .is_none()
+    {
         return Some("the answer has no error_note".to_owned());
     }
     let sent = |field: &str| {
@@ -353,7 +357,9 @@ async fn protocol_checks(run: &mut Run<'_>) {
             .await;
         expect(&exchange, &[-6])?;
         // Click cancels the attempt it could not complete, which releases the order again.
-        let cancel = run.complete(id, &spare_id, prepare_id, &spare_amount, -5017).await;
+        let cancel = run
+            .complete(id, &spare_id, prepare_id, &spare_amount, -5017)
+            .await;
         expect(&cancel, &[-9])
     }
     .await;

@@ -136,7 +136,10 @@ pub async fn slow_client_is_cut_off(target: &Target, within: Duration) -> Result
     let mut stream = tokio::net::TcpStream::connect(&address)
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let head = format!("POST {} HTTP/1.1\r\nHost: {address}\r\nX-Slow: ", url.path());
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {address}\r\nX-Slow: ",
+        url.path()
+    );
     // A valid request head that never ends: one more header byte every 200 ms.
     let drip = async {
         for byte in head.bytes().chain(std::iter::repeat(b'a')) {
