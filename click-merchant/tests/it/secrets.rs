@@ -1,0 +1,56 @@
+//! bad-inputs.md item 89: no secret, digest, full card number, SMS code or card token in `Debug`
+//! or `Display` of anything the client exposes.
+
+use click_core::SecretKey;
+use click_merchant::{
+    CardNumber, CardToken, ClickPassPayment, MerchantError, RequestCardToken, SmsCode, auth_header,
+};
+
+use super::{SECRET, USER, builder, client, mock};
+
+#[tokio::test]
+async fn nothing_secret_is_printed() {
+    let (mock, base) = mock().await;
+    let client = client(&base);
+    let digest = auth_header(USER, &SecretKey::new(SECRET), 1_700_000_000);
+    let digest = digest.split(':').nth(1).expect("a digest").to_owned();
+    let card = CardNumber::new("8600551234563244").expect("a card");
+    let request = RequestCardToken {
+        card_number: card.clone(),
+        expire_date: "0329".into(),
+        temporary: false,
+    };
+    let issued = client.request_card_token(&request).await.expect("issued");
+    let token = issued.card_token.expose().to_owned();
+    let code = mock.sms_code(&token).expect("a code");
+    mock.inject(click_testkit::mock::Fault::Status(500), 1);
+    let error: MerchantError = client.payment_status(1).await.expect_err("500");
+    let pass = ClickPassPayment {
+        otp_data: "otp-secret-1234".into(),
+        amount: "1".parse().expect("amount"),
+        cashbox_code: None,
+        transaction_id: None,
+    };
+    let texts = [
+        format!("{client:?}"),
+        format!("{:?}", builder(&base)),
+        format!("{request:?}"),
+        format!("{issued:?}"),
+        format!("{:?}", CardToken::new(token.clone())),
+        format!("{:?}", SmsCode(code.parse().unwrap_or(0))),
+        format!("{error:?} {error}"),
+        format!("{pass:?}"),
+    ];
+    for text in &texts {
+        for secret in [
+            SECRET,
+            digest.as_str(),
+            "8600551234563244",
+            token.as_str(),
+            "otp-secret-1234",
+        ] {
+            assert!(!text.contains(secret), "{secret:?} in {text}");
+        }
+    }
+    assert!(!texts[5].contains(&code), "the SMS code");
+}
