@@ -40,6 +40,36 @@ pub struct PaymentDate {
 #[error("expected a date YYYY-MM-DD, got {0:?}")]
 pub struct PaymentDateError(String);
 
+impl PaymentDate {
+    /// The day in Tashkent (UTC+5, no daylight saving) at a UNIX time.
+    pub fn at_unix(seconds: u64) -> Self {
+        // Days to civil date, after Howard Hinnant's `civil_from_days`.
+        let days = (seconds + 5 * 3600) / 86_400;
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z % 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + u64::from(month <= 2);
+        Self {
+            year: u16::try_from(year).unwrap_or(u16::MAX),
+            month: u8::try_from(month).unwrap_or(1),
+            day: u8::try_from(day).unwrap_or(1),
+        }
+    }
+
+    /// Today in Tashkent.
+    pub fn today() -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        Self::at_unix(now)
+    }
+}
+
 impl FromStr for PaymentDate {
     type Err = PaymentDateError;
 
@@ -240,6 +270,25 @@ impl MerchantClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_times_become_tashkent_days() {
+        // date -u -d @1700000000 → 2023-11-14 22:13:20 UTC, 03:13 the next day in Tashkent.
+        assert_eq!(
+            PaymentDate::at_unix(1_700_000_000).to_string(),
+            "2023-11-15"
+        );
+        assert_eq!(PaymentDate::at_unix(0).to_string(), "1970-01-01");
+        // 2024-02-29 00:00 in Tashkent is 2024-02-28 19:00 UTC = 1709146800.
+        assert_eq!(
+            PaymentDate::at_unix(1_709_146_800).to_string(),
+            "2024-02-29"
+        );
+        assert_eq!(
+            PaymentDate::at_unix(1_709_146_799).to_string(),
+            "2024-02-28"
+        );
+    }
 
     #[test]
     fn dates_are_real_days() {
