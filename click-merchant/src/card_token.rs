@@ -121,9 +121,6 @@ pub struct Payment {
     pub status: PaymentStatus,
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 impl MerchantClient {
     /// Requests a card token; Click texts the holder a code for
     /// [`verify_card_token`](Self::verify_card_token). Never retried.
@@ -146,7 +143,7 @@ impl MerchantClient {
             &["card_token", "request"],
             Some(&body),
             Safety::Once,
-            Shape::Checked,
+            Shape::Private,
         )
         .await
     }
@@ -177,7 +174,7 @@ impl MerchantClient {
             &["card_token", "verify"],
             Some(&body),
             Safety::Once,
-            Shape::Checked,
+            Shape::Private,
         )
         .await
     }
@@ -213,7 +210,7 @@ impl MerchantClient {
             &["card_token", "payment"],
             Some(&body),
             Safety::Once,
-            Shape::Checked,
+            Shape::Private,
         )
         .await
     }
@@ -225,7 +222,7 @@ impl MerchantClient {
     /// [`MerchantError`].
     pub async fn delete_card_token(&self, token: &CardToken) -> Result<(), MerchantError> {
         let service = self.service_id().to_string();
-        let _: Empty = self
+        let _: wire::Empty = self
             .call(
                 Method::DELETE,
                 &["card_token", &service, &token.0],

@@ -100,9 +100,6 @@ impl Default for ConfirmWindow {
     }
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 impl MerchantClient {
     /// Charges a Click Pass QR code. Never retried: a repeat could charge twice.
     ///
@@ -130,7 +127,7 @@ impl MerchantClient {
             &["click_pass", "payment"],
             Some(&body),
             Safety::Once,
-            Shape::Checked,
+            Shape::Private,
         )
         .await
     }
@@ -150,7 +147,7 @@ impl MerchantClient {
             service_id: self.service_id().get(),
             payment_id,
         };
-        let _: Empty = self
+        let _: wire::Empty = self
             .call(
                 Method::POST,
                 &["click_pass", "confirm"],
@@ -163,12 +160,14 @@ impl MerchantClient {
     }
 
     /// Charges a QR code and, in confirm mode, confirms it before `window` runs out (measured
-    /// from the moment the payment was sent), retrying the confirm on transient failures.
+    /// from the moment the payment was sent), retrying the confirm on transient failures with
+    /// each attempt bounded to a third of the time left. Because a confirm that timed out may
+    /// still have reached Click, the payment's status is checked before any failure is reported.
     ///
     /// # Errors
     ///
-    /// [`MerchantError`]; [`MerchantError::ConfirmDeadlineExceeded`] when no confirm succeeded in
-    /// time (Click then cancels the payment).
+    /// [`MerchantError`]; [`MerchantError::ConfirmDeadlineExceeded`] (with the status found at the
+    /// deadline) when no confirm succeeded in time; Click then cancels the payment.
     pub async fn pay_with_click_pass_confirmed(
         &self,
         payment: &ClickPassPayment,
@@ -183,9 +182,13 @@ impl MerchantClient {
         loop {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
             if remaining.is_zero() {
-                return Err(MerchantError::ConfirmDeadlineExceeded { payment_id });
+                break;
             }
-            match tokio::time::timeout(remaining, self.confirm_click_pass(payment_id)).await {
+            // A third of what is left, so a hanging attempt leaves room for more.
+            let attempt = (remaining / 3)
+                .max(Duration::from_millis(200))
+                .min(remaining);
+            match tokio::time::timeout(attempt, self.confirm_click_pass(payment_id)).await {
                 Ok(Ok(())) => {
                     return Ok(ClickPassResult {
                         status: PaymentStatus::Paid,
@@ -193,18 +196,41 @@ impl MerchantClient {
                     });
                 }
                 Ok(Err(error)) if !error.is_retryable() => {
-                    return Err(error);
+                    // Refused outright: unless an earlier attempt got through, report the refusal.
+                    return match self.payment_status(payment_id).await {
+                        Ok(state) if state.status == PaymentStatus::Paid => Ok(ClickPassResult {
+                            status: PaymentStatus::Paid,
+                            ..result
+                        }),
+                        _ => Err(error),
+                    };
                 }
                 Ok(Err(error)) => {
                     tracing::warn!(%error, payment_id, "confirm failed; trying again before the deadline")
                 }
-                Err(_) => return Err(MerchantError::ConfirmDeadlineExceeded { payment_id }),
+                Err(_) => tracing::warn!(
+                    payment_id,
+                    "confirm attempt timed out; trying again before the deadline"
+                ),
             }
-            tokio::time::sleep(
-                Duration::from_millis(100)
-                    .min(deadline.saturating_duration_since(tokio::time::Instant::now())),
-            )
-            .await;
+            let pause = Duration::from_millis(100)
+                .min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+            tokio::time::sleep(pause).await;
+        }
+        // A confirm that timed out may still have reached Click: ask once before giving up.
+        match self.payment_status(payment_id).await {
+            Ok(state) if state.status == PaymentStatus::Paid => Ok(ClickPassResult {
+                status: PaymentStatus::Paid,
+                ..result
+            }),
+            Ok(state) => Err(MerchantError::ConfirmDeadlineExceeded {
+                payment_id,
+                status: Some(state.status),
+            }),
+            Err(_) => Err(MerchantError::ConfirmDeadlineExceeded {
+                payment_id,
+                status: None,
+            }),
         }
     }
 
@@ -216,7 +242,7 @@ impl MerchantClient {
     pub async fn set_click_pass_confirm_mode(&self, on: bool) -> Result<(), MerchantError> {
         let service = self.service_id().to_string();
         let method = if on { Method::PUT } else { Method::DELETE };
-        let _: Empty = self
+        let _: wire::Empty = self
             .call(
                 method,
                 &["click_pass", "confirmation", &service],

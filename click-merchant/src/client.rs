@@ -60,11 +60,14 @@ pub(crate) enum Safety {
     Once,
 }
 
-/// Whether the answer carries `error_code`.
+/// Whether the answer carries `error_code`, and whether it may carry card data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
     /// `error_code` and `error_note`, then the call's fields.
     Checked,
+    /// Like `Checked`, but the answer may carry a card token, a masked card or a phone number:
+    /// an undecodable one is not quoted in the error.
+    Private,
     /// Only the call's fields (`GET payment/ofd_data`).
     Plain,
 }
@@ -125,7 +128,7 @@ impl MerchantClientBuilder {
         self
     }
 
-    /// The clock for `Auth` timestamps and Click Pass deadlines (tests pin it).
+    /// The clock for `Auth` timestamps (tests pin it).
     #[must_use]
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
@@ -252,16 +255,30 @@ impl MerchantClient {
         safety: Safety,
         shape: Shape,
     ) -> Result<T, MerchantError> {
+        if let Some(dots) = segments
+            .iter()
+            .find(|segment| matches!(**segment, "." | ".."))
+        {
+            return Err(MerchantError::UnsendableId((*dots).to_owned()));
+        }
         let mut url = self.inner.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
         }
+        // For logs: the call's route without its ids (a card token is one of them).
+        let route = segments
+            .iter()
+            .take(2)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("/");
         let body = body
             .map(erased::Body::to_json)
             .transpose()
             .map_err(|error| MerchantError::Decode {
                 status: 0,
                 body_snippet: format!("the request did not serialize: {error}"),
+                outcome_unknown: false,
             })?;
         let mut attempt = 0;
         loop {
@@ -272,7 +289,7 @@ impl MerchantClient {
             match result {
                 Err(error) if error.is_retryable() && attempt < self.inner.retry.attempts => {
                     let pause = self.inner.retry.backoff(attempt);
-                    tracing::warn!(%error, attempt, ?pause, path = url.path(), "retrying a Merchant API call");
+                    tracing::warn!(%error, attempt, ?pause, %route, "retrying a Merchant API call");
                     tokio::time::sleep(pause).await;
                 }
                 result => return result,
@@ -309,6 +326,8 @@ impl MerchantClient {
             request = request.body(body.to_vec());
         }
         let classify = |error: reqwest::Error| {
+            // The URL can hold a card token: keep it out of every message.
+            let error = error.without_url();
             if error.is_connect() {
                 MerchantError::Transport {
                     source: error,
@@ -341,12 +360,13 @@ impl MerchantClient {
                         "answer larger than {} bytes",
                         self.inner.max_answer_bytes
                     ),
+                    outcome_unknown: once && (200..300).contains(&status),
                 });
             }
             answer.extend_from_slice(&chunk);
         }
         match status {
-            200 | 201 => decode(status, &answer, shape),
+            200 | 201 => decode(status, &answer, shape, once),
             401 => Err(MerchantError::Unauthorized {
                 local_time: timestamp,
                 server_delta: server_time
@@ -371,13 +391,18 @@ fn decode<T: DeserializeOwned>(
     status: u16,
     answer: &[u8],
     shape: Shape,
+    once: bool,
 ) -> Result<T, MerchantError> {
     let undecodable = || MerchantError::Decode {
         status,
-        body_snippet: snippet(answer),
+        body_snippet: match shape {
+            Shape::Private => "(withheld: the answer may carry card data)".to_owned(),
+            Shape::Checked | Shape::Plain => snippet(answer),
+        },
+        outcome_unknown: once,
     };
     let value: serde_json::Value = serde_json::from_slice(answer).map_err(|_| undecodable())?;
-    if shape == Shape::Checked {
+    if shape != Shape::Plain {
         let checked = Status::deserialize(&value).map_err(|_| undecodable())?;
         if checked.error_code < 0 {
             return Err(MerchantError::Business {

@@ -61,22 +61,35 @@ pub enum MerchantError {
         note: String,
     },
     /// The answer could not be decoded.
-    #[error("undecodable answer (HTTP {status}): {body_snippet}")]
+    #[error("undecodable answer (HTTP {status}){}: {body_snippet}", if *.outcome_unknown { "; Click may have acted on the request" } else { "" })]
     Decode {
         /// The HTTP status.
         status: u16,
-        /// The start of the body (at most 512 bytes), for the log.
+        /// The start of the body (at most 512 bytes), for the log; withheld for calls whose
+        /// answers carry card data.
         body_snippet: String,
+        /// Whether the call may have taken effect (a success status on a call that is not safe
+        /// to repeat: the charge probably happened).
+        outcome_unknown: bool,
     },
+    /// A `merchant_trans_id` of `.` or `..` cannot travel as a URL path segment (URL parsers
+    /// resolve it, even percent-encoded); nothing was sent.
+    #[error("merchant_trans_id {0:?} cannot be sent as a URL path segment")]
+    UnsendableId(String),
     /// The request was refused before anything was sent.
     #[error("invalid request: {0}")]
     Invalid(#[from] crate::ofd::OfdError),
-    /// A Click Pass payment in confirm mode could not be confirmed before its deadline; Click
-    /// cancels it.
-    #[error("Click Pass payment {payment_id} was not confirmed before its deadline")]
+    /// A Click Pass payment in confirm mode could not be confirmed before its deadline, and a
+    /// last status check did not show it paid. Click cancels an unconfirmed payment; when
+    /// `status` is `None` (the check failed too) the outcome is unknown.
+    #[error(
+        "Click Pass payment {payment_id} was not confirmed before its deadline (status {status:?})"
+    )]
     ConfirmDeadlineExceeded {
         /// The payment.
         payment_id: i64,
+        /// Its status at the deadline, if Click answered.
+        status: Option<crate::status::PaymentStatus>,
     },
 }
 

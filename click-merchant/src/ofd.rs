@@ -253,9 +253,6 @@ pub struct OfdData {
     pub qr_code_url: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 impl MerchantClient {
     /// Submits a payment's receipt items. `payment_id` is the SHOP-API `click_paydoc_id`.
     ///
@@ -291,7 +288,7 @@ impl MerchantClient {
             received_cash: receipt.received_cash,
             received_card: receipt.received_card,
         };
-        let _: Empty = self
+        let _: wire::Empty = self
             .call(
                 Method::POST,
                 &["payment", "ofd_data", "submit_items"],
@@ -324,7 +321,7 @@ impl MerchantClient {
             payment_id,
             qrcode,
         };
-        let _: Empty = self
+        let _: wire::Empty = self
             .call(
                 Method::POST,
                 &["payment", "ofd_data", "submit_qrcode"],

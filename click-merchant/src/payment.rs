@@ -120,9 +120,10 @@ pub enum Reversal {
         /// The payment.
         payment_id: i64,
     },
-    /// Click refused, and the payment's status shows it is no longer paid: an earlier reversal
-    /// (whose answer may have been lost) already went through. Do not try again.
-    AlreadyReversed {
+    /// Click refused, and the payment's status shows it is not paid: an earlier reversal (whose
+    /// answer may have been lost) already went through, or the payment never succeeded. Either
+    /// way there is nothing to reverse: do not try again.
+    NotPaid {
         /// The payment.
         payment_id: i64,
         /// Its status now.
@@ -187,7 +188,7 @@ impl MerchantClient {
     /// Reverses (refunds) a paid payment. Click allows it only for a successful payment of the
     /// current reporting month (of the previous month only on the 1st), for online cards; UZCARD
     /// may refuse. Never retried blindly: when Click refuses, the payment's status is checked, and
-    /// a payment that is no longer paid is reported as [`Reversal::AlreadyReversed`].
+    /// a payment that is not paid is reported as [`Reversal::NotPaid`].
     ///
     /// # Errors
     ///
@@ -214,9 +215,12 @@ impl MerchantClient {
     /// payment/partial_reversal/:service_id/:payment_id/:amount` is used by three independent
     /// clients but is not on Click's documentation pages; use it knowing it may change.
     ///
+    /// A partial reversal leaves the payment paid, so its status cannot tell whether one went
+    /// through: after an error whose outcome is unknown, do not repeat it; ask Click support.
+    ///
     /// # Errors
     ///
-    /// As [`reverse`](Self::reverse).
+    /// [`MerchantError`]; Click's refusal is [`MerchantError::Business`].
     pub async fn reverse_partially(
         &self,
         payment_id: i64,
@@ -228,18 +232,18 @@ impl MerchantClient {
             amount.to_string(),
         );
         let segments = ["payment", "partial_reversal", &service, &payment, &amount];
-        self.reversal_outcome(
-            payment_id,
-            self.call(
+        let reversed: Reversed = self
+            .call(
                 Method::DELETE,
                 &segments,
                 None,
                 Safety::Once,
                 Shape::Checked,
             )
-            .await,
-        )
-        .await
+            .await?;
+        Ok(Reversal::Reversed {
+            payment_id: reversed.payment_id,
+        })
     }
 
     async fn reversal_outcome(
@@ -254,7 +258,7 @@ impl MerchantClient {
             Err(refused @ MerchantError::Business { .. }) => {
                 match self.payment_status(payment_id).await {
                     Ok(state) if matches!(state.status, PaymentStatus::Failed(_)) => {
-                        Ok(Reversal::AlreadyReversed {
+                        Ok(Reversal::NotPaid {
                             payment_id,
                             status: state.status,
                         })

@@ -14,17 +14,19 @@ pub(crate) fn amount<S: Serializer>(amount: &Amount, serializer: S) -> Result<S:
         .serialize(serializer)
 }
 
-/// An integer id that may arrive as a JSON number or a numeric string.
+/// An integer that may arrive as a JSON number, a numeric string, or (for flags) a boolean.
 pub(crate) fn flexible_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Flexible {
         Number(i64),
         Text(String),
+        Flag(bool),
     }
     match Flexible::deserialize(deserializer)? {
         Flexible::Number(n) => Ok(n),
         Flexible::Text(text) => text.trim().parse().map_err(de::Error::custom),
+        Flexible::Flag(flag) => Ok(i64::from(flag)),
     }
 }
 
@@ -45,3 +47,7 @@ pub(crate) struct Status {
     #[serde(default)]
     pub(crate) error_note: Option<String>,
 }
+
+/// An answer with nothing beyond `error_code` and `error_note`.
+#[derive(Deserialize)]
+pub(crate) struct Empty {}

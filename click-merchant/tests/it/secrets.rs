@@ -12,8 +12,24 @@ use super::{SECRET, USER, builder, client, mock};
 async fn nothing_secret_is_printed() {
     let (mock, base) = mock().await;
     let client = client(&base);
-    let digest = auth_header(USER, &SecretKey::new(SECRET), 1_700_000_000);
-    let digest = digest.split(':').nth(1).expect("a digest").to_owned();
+    let _ = client.payment_status(1).await;
+    let sent = mock
+        .requests()
+        .last()
+        .and_then(|r| r.auth.clone())
+        .expect("an Auth header");
+    let digest = sent.split(':').nth(1).expect("a digest").to_owned();
+    assert_eq!(
+        sent,
+        auth_header(
+            USER,
+            &SecretKey::new(SECRET),
+            sent.rsplit(':')
+                .next()
+                .and_then(|t| t.parse().ok())
+                .expect("a timestamp")
+        )
+    );
     let card = CardNumber::new("8600551234563244").expect("a card");
     let request = RequestCardToken {
         card_number: card.clone(),
@@ -23,8 +39,30 @@ async fn nothing_secret_is_printed() {
     let issued = client.request_card_token(&request).await.expect("issued");
     let token = issued.card_token.expose().to_owned();
     let code = mock.sms_code(&token).expect("a code");
-    mock.inject(click_testkit::mock::Fault::Status(500), 1);
+    mock.inject(click_testkit::mock::Fault::Status(500), 3);
     let error: MerchantError = client.payment_status(1).await.expect_err("500");
+    assert!(
+        matches!(error, MerchantError::Http { status: 500, .. }),
+        "{error:?}"
+    );
+    // A transport error on a call whose URL holds the token.
+    let refused = builder("http://127.0.0.1:9/")
+        .retry(click_merchant::RetryPolicy {
+            attempts: 1,
+            ..click_merchant::RetryPolicy::default()
+        })
+        .build()
+        .expect("builds");
+    let transport = refused
+        .delete_card_token(&CardToken::new(token.clone()))
+        .await
+        .expect_err("refused");
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(&transport);
+    while let Some(error) = source {
+        chain.push_str(&format!("{error} | "));
+        source = error.source();
+    }
     let pass = ClickPassPayment {
         otp_data: "otp-secret-1234".into(),
         amount: "1".parse().expect("amount"),
@@ -39,6 +77,7 @@ async fn nothing_secret_is_printed() {
         format!("{:?}", CardToken::new(token.clone())),
         format!("{:?}", SmsCode(code.parse().unwrap_or(0))),
         format!("{error:?} {error}"),
+        format!("{transport:?} {chain}"),
         format!("{pass:?}"),
     ];
     for text in &texts {
