@@ -38,6 +38,7 @@
 
 pub mod fixtures;
 pub mod http;
+pub mod load;
 pub mod mock;
 pub mod report;
 pub mod scenarios;

@@ -40,6 +40,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Play Click under load: pay orders `{prefix}0..N` once each, from C workers, for S seconds.
+    Load {
+        /// The merchant's base URL; the callbacks are at /click/prepare and /click/complete.
+        #[arg(long)]
+        base_url: String,
+        /// The service id.
+        #[arg(long, env = "CLICK_SERVICE_ID")]
+        service_id: ServiceId,
+        /// The service's secret key.
+        #[arg(long, env = "CLICK_SECRET_KEY", hide_env_values = true)]
+        secret_key: String,
+        /// How many orders exist.
+        #[arg(long)]
+        orders: usize,
+        /// The orders' id prefix.
+        #[arg(long, default_value = "load-")]
+        prefix: String,
+        /// Every order's amount.
+        #[arg(long, default_value = "1000")]
+        amount: click_core::Amount,
+        /// Concurrent workers, one keep-alive connection each.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds to run at most.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+    },
     /// Pay one order: Prepare, then Complete; print the exchange.
     Pay {
         #[command(flatten)]
@@ -141,6 +168,38 @@ async fn main() -> ExitCode {
                 println!("{report}");
             }
             if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::Load {
+            base_url,
+            service_id,
+            secret_key,
+            orders,
+            prefix,
+            amount,
+            concurrency,
+            duration,
+        } => {
+            let base = base_url.trim_end_matches('/');
+            let plan = click_testkit::load::LoadPlan {
+                target: Target {
+                    prepare_url: format!("{base}/click/prepare"),
+                    complete_url: format!("{base}/click/complete"),
+                    service_id,
+                    secret_key: SecretKey::new(secret_key),
+                },
+                orders,
+                prefix,
+                amount,
+                concurrency,
+                duration: std::time::Duration::from_secs(duration),
+            };
+            let report = click_testkit::load::run(plan).await;
+            println!("{report}");
+            if report.failures.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

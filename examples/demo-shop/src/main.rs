@@ -37,6 +37,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the ceiling for load runs: callback routes that only parse the form and answer a
+    /// constant JSON, with no store behind them.
+    Ceiling {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        addr: SocketAddr,
+    },
     /// Keep serving the callbacks and the order pages.
     Serve {
         /// Where to listen.
@@ -269,6 +276,34 @@ async fn serve(
     Ok(())
 }
 
+/// Ceiling mode: the HTTP and form-parsing cost alone, for comparison with the real shop.
+async fn ceiling(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    async fn answer(endpoint: click_core::Endpoint, body: axum::body::Bytes) -> &'static str {
+        match click_core::Callback::parse(&body, endpoint) {
+            Ok(_) => {
+                r#"{"click_trans_id":1,"merchant_trans_id":"x","merchant_prepare_id":1,"merchant_confirm_id":1,"error":0,"error_note":"Success"}"#
+            }
+            Err(_) => r#"{"error":-8,"error_note":"Error in request from click"}"#,
+        }
+    }
+    let app = Router::new()
+        .route(
+            "/click/prepare",
+            axum::routing::post(|body| answer(click_core::Endpoint::Prepare, body)),
+        )
+        .route(
+            "/click/complete",
+            axum::routing::post(|body| answer(click_core::Endpoint::Complete, body)),
+        );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("serving the ceiling on http://{}", listener.local_addr()?);
+    tokio::select! {
+        served = click_axum::serve(listener, app) => served?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -288,6 +323,7 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }),
+        Some(Command::Ceiling { addr }) => ceiling(addr).await.map(|()| ExitCode::SUCCESS),
         Some(Command::Serve {
             addr,
             orders,

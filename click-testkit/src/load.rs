@@ -1,0 +1,234 @@
+//! A load generator that plays Click: every worker takes the next order, sends a signed Prepare
+//! with a never-repeated `click_trans_id`, then the Complete, over keep-alive HTTP/1.1, and records
+//! each request's latency and every answer that is not `0`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use click_core::Amount;
+use click_core::testing::Click;
+
+use crate::target::Target;
+
+/// How a load run goes.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// The merchant.
+    pub target: Target,
+    /// How many orders exist (`{prefix}{0..orders}`), each paid once.
+    pub orders: usize,
+    /// The orders' id prefix (`load-` matches the demo's `--orders-file` convention).
+    pub prefix: String,
+    /// Every order's amount.
+    pub amount: Amount,
+    /// Concurrent workers (each one keep-alive connection).
+    pub concurrency: usize,
+    /// How long to run at most (the run also ends when the orders run out).
+    pub duration: Duration,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, Default)]
+pub struct LoadReport {
+    /// Prepare+Complete pairs that both answered `0`.
+    pub pairs: usize,
+    /// Requests sent.
+    pub requests: usize,
+    /// The run's wall time.
+    pub elapsed: Duration,
+    /// Latencies of every request, sorted.
+    latencies: Vec<Duration>,
+    /// Answers that were not `0`, by code (or `transport` failures), with a count.
+    pub failures: BTreeMap<String, usize>,
+}
+
+impl LoadReport {
+    /// Pairs per second.
+    pub fn pairs_per_second(&self) -> f64 {
+        per_second(self.pairs, self.elapsed)
+    }
+
+    /// Requests per second.
+    pub fn requests_per_second(&self) -> f64 {
+        per_second(self.requests, self.elapsed)
+    }
+
+    /// The latency at a quantile (0.5 for the median).
+    pub fn latency(&self, quantile: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            clippy::float_arithmetic
+        )]
+        let index = ((self.latencies.len() - 1) as f64 * quantile).round() as usize;
+        self.latencies[index.min(self.latencies.len() - 1)]
+    }
+}
+
+#[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
+fn per_second(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64().max(f64::EPSILON)
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "pairs:     {} in {:.2?} = {:.0} pairs/s",
+            self.pairs,
+            self.elapsed,
+            self.pairs_per_second()
+        )?;
+        writeln!(
+            f,
+            "requests:  {} = {:.0} requests/s",
+            self.requests,
+            self.requests_per_second()
+        )?;
+        writeln!(
+            f,
+            "latency:   p50 {:.2?}  p99 {:.2?}  max {:.2?}",
+            self.latency(0.5),
+            self.latency(0.99),
+            self.latencies.last().copied().unwrap_or_default()
+        )?;
+        if self.failures.is_empty() {
+            write!(f, "non-zero answers: none")
+        } else {
+            write!(f, "non-zero answers: {:?}", self.failures)
+        }
+    }
+}
+
+/// Runs a load plan.
+///
+/// # Panics
+///
+/// If the HTTP client cannot be built.
+pub async fn run(plan: LoadPlan) -> LoadReport {
+    let plan = Arc::new(plan);
+    let next_order = Arc::new(AtomicUsize::new(0));
+    // Microseconds since 1970 times 1000: unique across runs against the same server.
+    let base = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(0));
+    let next_attempt = Arc::new(AtomicI64::new(base));
+    let started = Instant::now();
+    let deadline = started + plan.duration;
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..plan.concurrency.max(1) {
+        let (plan, next_order, next_attempt) = (
+            Arc::clone(&plan),
+            Arc::clone(&next_order),
+            Arc::clone(&next_attempt),
+        );
+        workers.spawn(async move { worker(&plan, &next_order, &next_attempt, deadline).await });
+    }
+    let mut report = LoadReport::default();
+    for partial in workers.join_all().await {
+        report.pairs += partial.pairs;
+        report.requests += partial.requests;
+        report.latencies.extend(partial.latencies);
+        for (code, count) in partial.failures {
+            *report.failures.entry(code).or_default() += count;
+        }
+    }
+    report.elapsed = started.elapsed();
+    report.latencies.sort_unstable();
+    report
+}
+
+async fn worker(
+    plan: &LoadPlan,
+    next_order: &AtomicUsize,
+    next_attempt: &AtomicI64,
+    deadline: Instant,
+) -> LoadReport {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .http1_only()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("the HTTP client builds");
+    let click = Click::new(plan.target.service_id, plan.target.secret_key.clone());
+    let amount = plan.amount.to_string();
+    let mut report = LoadReport::default();
+    while Instant::now() < deadline {
+        let index = next_order.fetch_add(1, Ordering::Relaxed);
+        if index >= plan.orders {
+            break;
+        }
+        let order = format!("{}{index}", plan.prefix);
+        let attempt = next_attempt.fetch_add(1, Ordering::Relaxed);
+        let prepare = click.prepare(attempt, &order, &amount).encode();
+        let Some(answer) = send(&client, &plan.target.prepare_url, prepare, &mut report).await
+        else {
+            continue;
+        };
+        let Some(prepare_id) = answer
+            .get("merchant_prepare_id")
+            .and_then(serde_json::Value::as_i64)
+        else {
+            continue;
+        };
+        let complete = click
+            .complete(attempt, &order, prepare_id, &amount, 0)
+            .encode();
+        if send(&client, &plan.target.complete_url, complete, &mut report)
+            .await
+            .is_some()
+        {
+            report.pairs += 1;
+        }
+    }
+    report
+}
+
+/// Sends one callback; the answer when it was `0`, else `None` (and the failure counted).
+async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    body: String,
+    report: &mut LoadReport,
+) -> Option<serde_json::Value> {
+    let started = Instant::now();
+    let answer = client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await;
+    let text = match answer {
+        Ok(response) => response.bytes().await.ok(),
+        Err(_) => None,
+    };
+    report.latencies.push(started.elapsed());
+    report.requests += 1;
+    let json: Option<serde_json::Value> =
+        text.and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let code = json
+        .as_ref()
+        .and_then(|json| json.get("error"))
+        .and_then(serde_json::Value::as_i64);
+    match code {
+        Some(0) => json,
+        Some(code) => {
+            *report.failures.entry(code.to_string()).or_default() += 1;
+            None
+        }
+        None => {
+            *report
+                .failures
+                .entry("transport or not JSON".to_owned())
+                .or_default() += 1;
+            None
+        }
+    }
+}
