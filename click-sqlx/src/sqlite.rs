@@ -23,7 +23,11 @@ crate::store::sql_store!(
 );
 
 impl<H> SqliteStore<H> {
-    /// Opens (or creates) a database file in WAL mode with a 5-second busy timeout.
+    /// Opens (or creates) a database file in WAL mode with a 5-second busy timeout, on a pool of
+    /// one connection: SQLite has one writer at a time, and queueing writers in-process (an async
+    /// wait for the connection) avoids SQLite's busy handler, whose sleeps made the slowest
+    /// callbacks under load take 15 times longer (see BENCHMARKS.md). Open more stores on the
+    /// same file for more readers.
     ///
     /// # Errors
     ///
@@ -37,6 +41,7 @@ impl<H> SqliteStore<H> {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
+            .max_connections(1)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;

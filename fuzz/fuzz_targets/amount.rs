@@ -19,7 +19,9 @@ fn grammar(text: &str) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let parsed = text.parse::<Amount>();
     assert_eq!(parsed.is_ok(), grammar(text), "{text:?}");
     if let Ok(amount) = parsed {

@@ -6,12 +6,18 @@
 use std::sync::OnceLock;
 
 use click_core::testing::Click;
-use click_core::{Endpoint, ErrorCode, Keyring, MemoryOrders, MemoryStore, Order, SecretKey, ServiceId, Shop};
+use click_core::{
+    Endpoint, ErrorCode, Keyring, MemoryOrders, MemoryStore, Order, SecretKey, ServiceId, Shop,
+};
 use libfuzzer_sys::fuzz_target;
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_current_thread().build().expect("a runtime"))
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+    })
 }
 
 const ORDERS: [&str; 3] = ["o-1", "o-2", "login"];
@@ -19,24 +25,35 @@ const ORDERS: [&str; 3] = ["o-1", "o-2", "login"];
 fuzz_target!(|data: &[u8]| {
     let orders = MemoryOrders::new();
     for (id, order) in ORDERS.iter().zip([
-        Order::Payable { amount: "1000".parse().expect("amount") },
-        Order::Payable { amount: "2500.5".parse().expect("amount") },
+        Order::Payable {
+            amount: "1000".parse().expect("amount"),
+        },
+        Order::Payable {
+            amount: "2500.5".parse().expect("amount"),
+        },
         Order::account(),
     ]) {
         orders.insert(id.parse().expect("id"), order);
     }
     let secret = SecretKey::new("fuzz");
-    let shop = Shop::new(Keyring::new().service(ServiceId::new(101), secret.clone()), MemoryStore::new(orders.clone()));
+    let shop = Shop::new(
+        Keyring::new().service(ServiceId::new(101), secret.clone()),
+        MemoryStore::new(orders.clone()),
+    );
     let click = Click::new(ServiceId::new(101), secret);
     runtime().block_on(async {
         for chunk in data.split(|b| *b == 0xff).take(32) {
-            let Some((&first, rest)) = chunk.split_first() else { continue };
-            let endpoint = [Endpoint::Prepare, Endpoint::Complete, Endpoint::Any][usize::from(first >> 1) % 3];
+            let Some((&first, rest)) = chunk.split_first() else {
+                continue;
+            };
+            let endpoint =
+                [Endpoint::Prepare, Endpoint::Complete, Endpoint::Any][usize::from(first >> 1) % 3];
             let body = if first & 1 == 1 && rest.len() >= 4 {
                 // A signed request from the bytes: attempt, order, amount text, action and error.
                 let attempt = i64::from(rest[0] % 8) + 3_600_000_000;
                 let order = ORDERS[usize::from(rest[1]) % 3];
-                let amount = ["1000", "1000.00", "2500.5", "777", "0", "999.99", "1e3"][usize::from(rest[2]) % 7];
+                let amount = ["1000", "1000.00", "2500.5", "777", "0", "999.99", "1e3"]
+                    [usize::from(rest[2]) % 7];
                 let error = [0, -5017, -1][usize::from(rest[3]) % 3];
                 let form = if rest[3] & 0x80 == 0 {
                     click.prepare(attempt, order, amount)
@@ -55,6 +72,9 @@ fuzz_target!(|data: &[u8]| {
         }
     });
     for id in ["o-1", "o-2"] {
-        assert!(orders.delivery_count(&id.parse().expect("id")) <= 1, "{id} delivered twice");
+        assert!(
+            orders.delivery_count(&id.parse().expect("id")) <= 1,
+            "{id} delivered twice"
+        );
     }
 });
