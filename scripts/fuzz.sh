@@ -13,9 +13,12 @@ for target in "${targets[@]}"; do
     mkdir -p "corpus/$target"
     echo "==> $target for ${seconds}s"
     started=$(date +%s)
-    cargo fuzz run --sanitizer none "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1 2>&1 \
-        | grep -E "^(#[0-9]+ +DONE|Done|stat::number_of_executed_units|INFO: -max_total_time|==[0-9]+== ERROR|SUMMARY|Test unit written)" || true
-    status=${PIPESTATUS[0]}
+    log="target/fuzz-$target.log"
+    mkdir -p target
+    status=0
+    cargo fuzz run --sanitizer none "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1 \
+        >"$log" 2>&1 || status=$?
+    grep -E "^(Done|stat::number_of_executed_units|==[0-9]+== ERROR|SUMMARY|Test unit written|error)" "$log" || tail -n 20 "$log"
     echo "$target: exit $status after $(( $(date +%s) - started ))s"
     [ "$status" -eq 0 ] || { echo "$target found a crash: see fuzz/artifacts/$target" >&2; exit 1; }
 done
