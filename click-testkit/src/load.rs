@@ -16,8 +16,12 @@ use crate::target::Target;
 /// How a load run goes.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
-    /// The merchant.
-    pub target: Target,
+    /// The merchant's instances (one or more, sharing one store): each pair's Prepare and its
+    /// Completes go to different instances in turn.
+    pub targets: Vec<Target>,
+    /// Identical Completes sent at once per pair (1: no duplicates): exactly one must answer `0`
+    /// and the others `-4`, as when Click's retries race across instances.
+    pub duplicates: usize,
     /// How many orders exist (`{prefix}{0..orders}`), each paid once.
     pub orders: usize,
     /// The orders' id prefix (`load-` matches the demo's `--orders-file` convention).
@@ -152,12 +156,15 @@ async fn worker(
     deadline: Instant,
 ) -> LoadReport {
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(1)
+        .pool_max_idle_per_host(plan.duplicates.max(1))
         .http1_only()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("the HTTP client builds");
-    let click = Click::new(plan.target.service_id, plan.target.secret_key.clone());
+    let Some(first) = plan.targets.first() else {
+        return LoadReport::default();
+    };
+    let click = Click::new(first.service_id, first.secret_key.clone());
     let amount = plan.amount.to_string();
     let mut report = LoadReport::default();
     while Instant::now() < deadline {
@@ -167,8 +174,9 @@ async fn worker(
         }
         let order = format!("{}{index}", plan.prefix);
         let attempt = next_attempt.fetch_add(1, Ordering::Relaxed);
+        let instance = |n: usize| &plan.targets[(index + n) % plan.targets.len()];
         let prepare = click.prepare(attempt, &order, &amount).encode();
-        let Some(answer) = send(&client, &plan.target.prepare_url, prepare, &mut report).await
+        let Some(answer) = send(&client, &instance(0).prepare_url, prepare, &mut report).await
         else {
             continue;
         };
@@ -181,11 +189,48 @@ async fn worker(
         let complete = click
             .complete(attempt, &order, prepare_id, &amount, 0)
             .encode();
-        if send(&client, &plan.target.complete_url, complete, &mut report)
-            .await
-            .is_some()
-        {
-            report.pairs += 1;
+        if plan.duplicates <= 1 {
+            if send(&client, &instance(1).complete_url, complete, &mut report)
+                .await
+                .is_some()
+            {
+                report.pairs += 1;
+            }
+            continue;
+        }
+        let mut racing = tokio::task::JoinSet::new();
+        for n in 0..plan.duplicates {
+            let (client, url, body) = (
+                client.clone(),
+                instance(1 + n).complete_url.clone(),
+                complete.clone(),
+            );
+            racing.spawn(async move {
+                let mut partial = LoadReport::default();
+                let answer = send(&client, &url, body, &mut partial).await;
+                (answer.is_some(), partial)
+            });
+        }
+        let mut zeros = 0;
+        for (zero, partial) in racing.join_all().await {
+            zeros += usize::from(zero);
+            report.requests += partial.requests;
+            report.latencies.extend(partial.latencies);
+            for (code, count) in partial.failures {
+                // The duplicates' -4 is the expected answer; anything else is a failure.
+                if code != "-4" {
+                    *report.failures.entry(code).or_default() += count;
+                }
+            }
+        }
+        match zeros {
+            1 => report.pairs += 1,
+            other => {
+                *report
+                    .failures
+                    .entry(format!("{other} zero answers to one payment's duplicates"))
+                    .or_default() += 1
+            }
         }
     }
     report

@@ -43,8 +43,12 @@ enum Command {
     /// Play Click under load: pay orders `{prefix}0..N` once each, from C workers, for S seconds.
     Load {
         /// The merchant's base URL; the callbacks are at /click/prepare and /click/complete.
-        #[arg(long)]
-        base_url: String,
+        /// Repeat it for several instances sharing one store.
+        #[arg(long = "base-url", required = true)]
+        base_urls: Vec<String>,
+        /// Identical Completes sent at once per payment, spread over the instances.
+        #[arg(long, default_value_t = 1)]
+        duplicates: usize,
         /// The service id.
         #[arg(long, env = "CLICK_SERVICE_ID")]
         service_id: ServiceId,
@@ -174,7 +178,8 @@ async fn main() -> ExitCode {
             }
         }
         Command::Load {
-            base_url,
+            base_urls,
+            duplicates,
             service_id,
             secret_key,
             orders,
@@ -183,14 +188,21 @@ async fn main() -> ExitCode {
             concurrency,
             duration,
         } => {
-            let base = base_url.trim_end_matches('/');
+            let targets = base_urls
+                .iter()
+                .map(|base| {
+                    let base = base.trim_end_matches('/');
+                    Target {
+                        prepare_url: format!("{base}/click/prepare"),
+                        complete_url: format!("{base}/click/complete"),
+                        service_id,
+                        secret_key: SecretKey::new(secret_key.clone()),
+                    }
+                })
+                .collect();
             let plan = click_testkit::load::LoadPlan {
-                target: Target {
-                    prepare_url: format!("{base}/click/prepare"),
-                    complete_url: format!("{base}/click/complete"),
-                    service_id,
-                    secret_key: SecretKey::new(secret_key),
-                },
+                targets,
+                duplicates,
                 orders,
                 prefix,
                 amount,
