@@ -32,6 +32,10 @@ pub struct LoadPlan {
     pub concurrency: usize,
     /// How long to run at most (the run also ends when the orders run out).
     pub duration: Duration,
+    /// Like Click, resend a callback that got no answer (a dead or restarting server) until it
+    /// is answered, for at most this long. A Complete answered `-4` after a resend counts as paid:
+    /// the first one was confirmed before its answer was lost.
+    pub resend_for: Option<Duration>,
 }
 
 /// What a run measured.
@@ -176,7 +180,14 @@ async fn worker(
         let attempt = next_attempt.fetch_add(1, Ordering::Relaxed);
         let instance = |n: usize| &plan.targets[(index + n) % plan.targets.len()];
         let prepare = click.prepare(attempt, &order, &amount).encode();
-        let Some(answer) = send(&client, &instance(0).prepare_url, prepare, &mut report).await
+        let Some(answer) = deliver(
+            plan,
+            &client,
+            &instance(0).prepare_url,
+            prepare,
+            &mut report,
+        )
+        .await
         else {
             continue;
         };
@@ -190,9 +201,15 @@ async fn worker(
             .complete(attempt, &order, prepare_id, &amount, 0)
             .encode();
         if plan.duplicates <= 1 {
-            if send(&client, &instance(1).complete_url, complete, &mut report)
-                .await
-                .is_some()
+            if deliver(
+                plan,
+                &client,
+                &instance(1).complete_url,
+                complete,
+                &mut report,
+            )
+            .await
+            .is_some()
             {
                 report.pairs += 1;
             }
@@ -236,6 +253,44 @@ async fn worker(
     report
 }
 
+/// Sends one callback, resending it while it gets no answer if the plan says so; the answer when
+/// it was `0` (or `-4` to a resent Complete), else `None` (and the failure counted).
+async fn deliver(
+    plan: &LoadPlan,
+    client: &reqwest::Client,
+    url: &str,
+    body: String,
+    report: &mut LoadReport,
+) -> Option<serde_json::Value> {
+    let Some(resend_for) = plan.resend_for else {
+        return send(client, url, body, report).await;
+    };
+    let give_up = Instant::now() + resend_for;
+    let mut resent = false;
+    loop {
+        let mut attempt = LoadReport::default();
+        let answer = send(client, url, body.clone(), &mut attempt).await;
+        report.requests += attempt.requests;
+        report.latencies.extend(attempt.latencies);
+        if attempt.failures.contains_key(UNANSWERED) && Instant::now() < give_up {
+            resent = true;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        let already_confirmed = attempt.failures.len() == 1 && attempt.failures.contains_key("-4");
+        if resent && already_confirmed && url.ends_with("complete") {
+            return Some(serde_json::json!({"error": -4}));
+        }
+        for (code, count) in attempt.failures {
+            *report.failures.entry(code).or_default() += count;
+        }
+        return answer;
+    }
+}
+
+/// The failure key of a callback that got no (JSON) answer.
+const UNANSWERED: &str = "transport or not JSON";
+
 /// Sends one callback; the answer when it was `0`, else `None` (and the failure counted).
 async fn send(
     client: &reqwest::Client,
@@ -269,10 +324,7 @@ async fn send(
             None
         }
         None => {
-            *report
-                .failures
-                .entry("transport or not JSON".to_owned())
-                .or_default() += 1;
+            *report.failures.entry(UNANSWERED.to_owned()).or_default() += 1;
             None
         }
     }

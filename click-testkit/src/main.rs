@@ -49,6 +49,10 @@ enum Command {
         /// Identical Completes sent at once per payment, spread over the instances.
         #[arg(long, default_value_t = 1)]
         duplicates: usize,
+        /// Like Click, resend an unanswered callback until answered, for at most this many
+        /// seconds (for runs that kill and restart the server).
+        #[arg(long)]
+        resend_for: Option<u64>,
         /// The service id.
         #[arg(long, env = "CLICK_SERVICE_ID")]
         service_id: ServiceId,
@@ -180,6 +184,7 @@ async fn main() -> ExitCode {
         Command::Load {
             base_urls,
             duplicates,
+            resend_for,
             service_id,
             secret_key,
             orders,
@@ -203,6 +208,7 @@ async fn main() -> ExitCode {
             let plan = click_testkit::load::LoadPlan {
                 targets,
                 duplicates,
+                resend_for: resend_for.map(std::time::Duration::from_secs),
                 orders,
                 prefix,
                 amount,
