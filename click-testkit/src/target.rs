@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use click_core::{Amount, MerchantTransId, SecretKey, ServiceId};
+use click_core::{Amount, CallbackUrls, MerchantTransId, SecretKey, ServiceId};
 
 /// A merchant's callback endpoints and credentials.
 #[derive(Debug, Clone)]
@@ -17,6 +17,21 @@ pub struct Target {
     pub service_id: ServiceId,
     /// The service's secret, to sign callbacks.
     pub secret_key: SecretKey,
+}
+
+impl Target {
+    /// The target of a merchant's callback routes, as [`CallbackPaths::urls`] gives them
+    /// (a single route, when mounted, is not used: Prepare and Complete go to their own URLs).
+    ///
+    /// [`CallbackPaths::urls`]: click_core::CallbackPaths::urls
+    pub fn new(urls: &CallbackUrls, service_id: ServiceId, secret_key: SecretKey) -> Self {
+        Self {
+            prepare_url: urls.prepare.to_string(),
+            complete_url: urls.complete.to_string(),
+            service_id,
+            secret_key,
+        }
+    }
 }
 
 /// An order the merchant seeded for the emulator: `ID:AMOUNT` on the command line.

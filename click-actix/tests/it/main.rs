@@ -40,12 +40,7 @@ fn serve(seed: &Seed, paths: CallbackPaths) -> (Target, std::net::SocketAddr) {
     let urls = paths
         .urls(&format!("http://{address}/").parse().expect("a URL"))
         .expect("URLs");
-    let target = Target {
-        prepare_url: urls.prepare.to_string(),
-        complete_url: urls.complete.to_string(),
-        service_id: SERVICE,
-        secret_key: SecretKey::new(SECRET),
-    };
+    let target = Target::new(&urls, SERVICE, SecretKey::new(SECRET));
     (target, address)
 }
 

@@ -27,12 +27,7 @@ async fn serve(seed: &Seed, paths: CallbackPaths) -> (Target, std::net::SocketAd
     tokio::spawn(click_axum::serve(listener, router));
     let base = format!("http://{address}/").parse().expect("a URL");
     let urls = paths.urls(&base).expect("URLs");
-    let target = Target {
-        prepare_url: urls.prepare.to_string(),
-        complete_url: urls.complete.to_string(),
-        service_id: SERVICE,
-        secret_key: SecretKey::new(SECRET),
-    };
+    let target = Target::new(&urls, SERVICE, SecretKey::new(SECRET));
     (target, address)
 }
 

@@ -329,10 +329,8 @@ async fn f83_a_skewed_clock_is_refused_and_each_attempt_signs_anew() {
     assert!(auths[0] != auths[1] && auths[1] != auths[2], "{auths:?}");
 }
 
-/// Item 84: a confirm that keeps failing misses its deadline, and the status found then is
-/// reported; a confirm that timed out but reached Click is recognised as a success.
-#[tokio::test]
-async fn f84_confirm_mode_deadline_and_late_successes() {
+/// A fresh mock with confirm mode on, and a client with short attempts.
+async fn confirm_mode_client() -> (click_testkit::mock::MockApi, MerchantClient) {
     let (mock, base) = mock().await;
     let client = builder(&base)
         .timeout(Duration::from_millis(200))
@@ -342,6 +340,14 @@ async fn f84_confirm_mode_deadline_and_late_successes() {
         .set_click_pass_confirm_mode(true)
         .await
         .expect("confirm mode");
+    (mock, client)
+}
+
+/// Item 84: a confirm that keeps failing misses its deadline, and the status found then is
+/// reported; a confirm that timed out but reached Click is recognised as a success.
+#[tokio::test]
+async fn f84_confirm_mode_deadline_and_late_successes() {
+    let (mock, client) = confirm_mode_client().await;
     let pass = ClickPassPayment {
         otp_data: "1".into(),
         amount: "500".parse().expect("amount"),
@@ -371,15 +377,7 @@ async fn f84_confirm_mode_deadline_and_late_successes() {
         "retried until the deadline"
     );
 
-    let (mock, base) = super::mock().await;
-    let client = builder(&base)
-        .timeout(Duration::from_millis(200))
-        .build()
-        .expect("builds");
-    client
-        .set_click_pass_confirm_mode(true)
-        .await
-        .expect("confirm mode");
+    let (mock, client) = confirm_mode_client().await;
     // The confirm reaches Click, but its answer never comes back in time.
     mock.inject_on(
         "click_pass/confirm",

@@ -116,12 +116,7 @@ async fn main() -> std::io::Result<ExitCode> {
     };
     let handle = running.handle();
     actix_web::rt::spawn(running);
-    let target = Target {
-        prepare_url: urls.prepare.to_string(),
-        complete_url: urls.complete.to_string(),
-        service_id: cli.service_id,
-        secret_key: SecretKey::new(cli.secret_key),
-    };
+    let target = Target::new(&urls, cli.service_id, SecretKey::new(cli.secret_key));
     for (step, exchange) in ["Prepare", "Complete"]
         .iter()
         .zip(click_testkit::pay(&target, &order).await)

@@ -195,12 +195,11 @@ async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
     );
 
     println!("Click (the click-testkit emulator) now pays the order:\n");
-    let target = Target {
-        prepare_url: shop.urls.prepare.to_string(),
-        complete_url: shop.urls.complete.to_string(),
-        service_id: credentials.service_id,
-        secret_key: credentials.secret_key.clone(),
-    };
+    let target = Target::new(
+        &shop.urls,
+        credentials.service_id,
+        credentials.secret_key.clone(),
+    );
     let exchanges = click_testkit::pay(&target, &order).await;
     for (step, exchange) in ["Prepare", "Complete"].iter().zip(&exchanges) {
         println!("{step}:\n{exchange}\n");
