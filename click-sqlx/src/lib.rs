@@ -49,7 +49,7 @@
 //! |---|---|---|
 //! | `postgres` (default) | [`PgStore`] | `&mut sqlx::PgConnection` |
 //! | `mysql` (default) | [`MySqlStore`] | `&mut sqlx::MySqlConnection` |
-//! | `sqlite` (default) | [`SqliteStore`] | `&mut sqlx::SqliteConnection` |
+//! | `sqlite` (default) | [`SqliteStore`] (on rusqlite, see its page) | `&mut rusqlite::Connection` |
 //!
 //! # Atomicity
 //!

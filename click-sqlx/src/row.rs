@@ -31,15 +31,15 @@ pub(crate) const ORDER_ALREADY_PAID: i32 = 4;
 /// The columns every query selects, in this order.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct TransactionRow {
-    click_trans_id: i64,
-    service_id: i64,
-    click_paydoc_id: i64,
-    merchant_trans_id: String,
-    amount_tiyin: i64,
-    kind: i32,
-    state: i32,
-    merchant_prepare_id: i64,
-    merchant_confirm_id: Option<i64>,
+    pub(crate) click_trans_id: i64,
+    pub(crate) service_id: i64,
+    pub(crate) click_paydoc_id: i64,
+    pub(crate) merchant_trans_id: String,
+    pub(crate) amount_tiyin: i64,
+    pub(crate) kind: i32,
+    pub(crate) state: i32,
+    pub(crate) merchant_prepare_id: i64,
+    pub(crate) merchant_confirm_id: Option<i64>,
 }
 
 /// The stored code of a kind.

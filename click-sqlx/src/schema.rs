@@ -56,18 +56,3 @@ pub(crate) const MYSQL: Schema = Schema {
     select_checksum: "SELECT checksum FROM click_migrations WHERE version = ?",
     insert_applied: "INSERT INTO click_migrations (version, description, checksum) VALUES (?, ?, ?)",
 };
-
-/// SQLite: one `BEGIN IMMEDIATE` transaction, which takes the database's write lock.
-#[cfg(feature = "sqlite")]
-pub(crate) const SQLITE: Schema = Schema {
-    begin: "BEGIN IMMEDIATE",
-    lock: None,
-    commit: "COMMIT",
-    rollback: "ROLLBACK",
-    session_lock: false,
-    create_table: "CREATE TABLE IF NOT EXISTS click_migrations (version INTEGER PRIMARY KEY, \
-                   description TEXT NOT NULL, checksum BLOB NOT NULL, \
-                   applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-    select_checksum: "SELECT checksum FROM click_migrations WHERE version = $1",
-    insert_applied: "INSERT INTO click_migrations (version, description, checksum) VALUES ($1, $2, $3)",
-};

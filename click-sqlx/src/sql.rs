@@ -1,5 +1,5 @@
-//! The statements of a store, per SQL dialect. PostgreSQL and SQLite share `$N` placeholders;
-//! MySQL uses `?` and reads the `VARBINARY` `merchant_trans_id` back as UTF-8 text.
+//! The statements of the sqlx stores, per SQL dialect: PostgreSQL uses `$N` placeholders; MySQL
+//! uses `?` and reads the `VARBINARY` `merchant_trans_id` back as UTF-8 text.
 
 /// Every statement a store runs.
 pub(crate) struct Sql {
@@ -35,8 +35,8 @@ macro_rules! select_by {
     };
 }
 
-/// PostgreSQL and SQLite.
-#[cfg(any(feature = "postgres", feature = "sqlite"))]
+/// PostgreSQL.
+#[cfg(feature = "postgres")]
 pub(crate) const DOLLAR: Sql = Sql {
     select_transaction: select_by!(
         "click_trans_id, service_id, click_paydoc_id, merchant_trans_id, amount_tiyin, kind, \
@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn selects_name_every_column() {
         for sql in [
-            #[cfg(any(feature = "postgres", feature = "sqlite"))]
+            #[cfg(feature = "postgres")]
             super::DOLLAR.select_transaction,
             #[cfg(feature = "mysql")]
             super::QUESTION.select_transaction,

@@ -44,13 +44,12 @@ async fn complete(shop: &Shop, click_trans_id: i64, order: &str, prepare_id: i64
 /// The tests every database runs. `$open` opens a migrated store at a location (schema, database
 /// or file) with a number of connections; `$fresh` makes a new location.
 macro_rules! database_tests {
-    (requires: $requires:expr, fresh: $fresh:expr, open: $open:path, status: $status:literal $(,)?) => {
+    (requires: $requires:expr, fresh: $fresh:expr, open: $open:path $(,)?) => {
         use std::sync::atomic::Ordering;
 
         use click_core::{ReversalReason, TransactionState};
-        use sqlx::Executor;
 
-        use crate::support::{ORDERS_TABLE, TableOrders};
+        use crate::support::{Inspect, ORDERS_TABLE, TableOrders};
         use crate::*;
 
         /// The confirm and the merchant's `UPDATE orders` commit together; a failing delivery
@@ -62,28 +61,13 @@ macro_rules! database_tests {
             }
             let location = $fresh.await;
             let store = $open(&location, TableOrders::default(), 4).await;
+            store.run(ORDERS_TABLE).await;
             store
-                .pool()
-                .execute(ORDERS_TABLE)
-                .await
-                .expect("orders table");
-            store
-                .pool()
-                .execute("INSERT INTO orders VALUES ('o-1', 100000, 'new'), ('o-2', 100000, 'new')")
-                .await
-                .expect("orders");
-            let pool = store.pool().clone();
+                .run("INSERT INTO orders VALUES ('o-1', 100000, 'new'), ('o-2', 100000, 'new')")
+                .await;
             let shop = shop(store);
-            let order_status = |id: &'static str| {
-                let pool = pool.clone();
-                async move {
-                    sqlx::query_scalar::<_, String>($status)
-                        .bind(id)
-                        .fetch_one(&pool)
-                        .await
-                        .expect("status")
-                }
-            };
+            let inspector = $open(&location, TableOrders::default(), 1).await;
+            let order_status = |id: &'static str| inspector.status(id);
 
             let (answer, prepare_id) = prepare(&shop, 1, "o-1").await;
             assert_eq!(answer, 0);
@@ -135,22 +119,16 @@ macro_rules! database_tests {
             }
             let location = $fresh.await;
             let store = $open(&location, TableOrders::default(), 4).await;
+            store.run(ORDERS_TABLE).await;
             store
-                .pool()
-                .execute(ORDERS_TABLE)
-                .await
-                .expect("orders table");
-            store
-                .pool()
-                .execute("INSERT INTO orders VALUES ('o-1', 100000, 'new')")
-                .await
-                .expect("orders");
-            let pool = store.pool().clone();
+                .run("INSERT INTO orders VALUES ('o-1', 100000, 'new')")
+                .await;
             store
                 .hooks()
                 .hang_after_update
                 .store(true, Ordering::SeqCst);
             let shop = shop(store);
+            let inspector = $open(&location, TableOrders::default(), 1).await;
             let (answer, prepare_id) = prepare(&shop, 1, "o-1").await;
             assert_eq!(answer, 0);
             let prepare_id = prepare_id.expect("id");
@@ -160,23 +138,17 @@ macro_rules! database_tests {
             )
             .await;
             assert!(crashed.is_err(), "the request died mid-delivery");
-            let status: String = sqlx::query_scalar($status)
-                .bind("o-1")
-                .fetch_one(&pool)
-                .await
-                .expect("status");
-            assert_eq!(status, "new", "the delivery's write was rolled back");
+            assert_eq!(
+                inspector.status("o-1").await,
+                "new",
+                "the delivery's write was rolled back"
+            );
 
             let restarted = $open(&location, TableOrders::default(), 4).await;
             let shop = crate::shop(restarted);
             assert_eq!(complete(&shop, 1, "o-1", prepare_id).await, 0);
             assert_eq!(complete(&shop, 1, "o-1", prepare_id).await, -4);
-            let status: String = sqlx::query_scalar($status)
-                .bind("o-1")
-                .fetch_one(&pool)
-                .await
-                .expect("status");
-            assert_eq!(status, "paid");
+            assert_eq!(inspector.status("o-1").await, "paid");
         }
 
         /// Items 65 and 67: a store opened again after the process died between callbacks
@@ -195,15 +167,12 @@ macro_rules! database_tests {
                     amount: "1000".parse().expect("amount"),
                 },
             );
-            let first = $open(&location, orders.clone(), 2).await;
-            let first_pool = first.pool().clone();
-            let (answer, prepare_id) = prepare(&shop(first), 1, "o-1").await;
+            let first = shop($open(&location, orders.clone(), 2).await);
+            let (answer, prepare_id) = prepare(&first, 1, "o-1").await;
             assert_eq!(answer, 0);
-            first_pool.close().await;
+            drop(first);
 
-            let second = $open(&location, orders.clone(), 2).await;
-            let second_pool = second.pool().clone();
-            let second = shop(second);
+            let second = shop($open(&location, orders.clone(), 2).await);
             assert_eq!(
                 prepare(&second, 1, "o-1").await,
                 (0, prepare_id),
@@ -213,7 +182,7 @@ macro_rules! database_tests {
                 complete(&second, 1, "o-1", prepare_id.expect("id")).await,
                 0
             );
-            second_pool.close().await;
+            drop(second);
 
             let third = shop($open(&location, orders.clone(), 2).await);
             assert_eq!(
@@ -233,16 +202,10 @@ macro_rules! database_tests {
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..4 {
                 let location = location.clone();
-                tasks.spawn(
-                    async move { $open(&location, TestOrders::new(), 2).await.pool().clone() },
-                );
+                tasks.spawn(async move { $open(&location, TestOrders::new(), 2).await });
             }
-            let pools = tasks.join_all().await;
-            let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM click_migrations")
-                .fetch_one(&pools[0])
-                .await
-                .expect("counted");
-            assert_eq!(applied, 1);
+            let stores = tasks.join_all().await;
+            assert_eq!(stores[0].migrations().await, 1);
         }
 
         /// Item 68: 100 concurrent duplicates of one Complete spread over four pools (four app
@@ -299,7 +262,6 @@ mod postgres {
             requires: Some(crate::support::POSTGRES_URL),
             fresh: async { crate::support::postgres_pool(1).await.1 },
             open: crate::support::open_postgres,
-            status: "SELECT status FROM orders WHERE id = $1",
         }
     }
 }
@@ -316,7 +278,6 @@ mod mysql {
             requires: Some(crate::support::MYSQL_URL),
             fresh: async { crate::support::mysql_pool(1).await.1 },
             open: crate::support::open_mysql,
-            status: "SELECT status FROM orders WHERE id = ?",
         }
     }
 }
@@ -332,18 +293,13 @@ mod sqlite {
             requires: None,
             fresh: async { crate::support::sqlite_path() },
             open: crate::support::open_sqlite,
-            status: "SELECT status FROM orders WHERE id = $1",
         }
     }
 
-    /// `migrate` keeps its connection: an in-memory database on a one-connection pool survives it.
+    /// A store on a caller's connection: an in-memory database, migrated twice.
     #[tokio::test]
-    async fn migrating_keeps_an_in_memory_database() {
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .expect("opens");
+    async fn an_in_memory_database_works() {
+        let conn = rusqlite::Connection::open_in_memory().expect("opens");
         let orders = crate::TestOrders::new();
         orders.insert(
             "o-1",
@@ -351,7 +307,9 @@ mod sqlite {
                 amount: "1000".parse().expect("amount"),
             },
         );
-        let store = click_sqlx::SqliteStore::new(pool, orders);
+        let store = click_sqlx::SqliteStore::from_connection(conn, orders)
+            .await
+            .expect("starts");
         store.migrate().await.expect("migrations apply");
         store.migrate().await.expect("and again");
         assert_eq!(crate::prepare(&crate::shop(store), 1, "o-1").await.0, 0);
@@ -362,18 +320,7 @@ mod sqlite {
     /// succeeds.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_locked_database_answers_minus_7_then_recovers() {
-        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-        use sqlx::{Connection, Executor};
-
         let path = crate::support::sqlite_path();
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .busy_timeout(std::time::Duration::from_millis(200));
-        let pool = SqlitePoolOptions::new()
-            .connect_with(options.clone())
-            .await
-            .expect("opens");
         let orders = crate::TestOrders::new();
         orders.insert(
             "o-1",
@@ -381,16 +328,18 @@ mod sqlite {
                 amount: "1000".parse().expect("amount"),
             },
         );
-        let store = click_sqlx::SqliteStore::new(pool, orders);
+        let store = click_sqlx::SqliteStore::open_with(&path, orders, |db| {
+            db.busy_timeout(std::time::Duration::from_millis(200))
+        })
+        .await
+        .expect("opens");
         store.migrate().await.expect("migrations apply");
         let shop = crate::shop(store);
 
-        let mut writer = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .expect("opens");
-        writer.execute("BEGIN IMMEDIATE").await.expect("locks");
+        let writer = rusqlite::Connection::open(&path).expect("opens");
+        writer.execute_batch("BEGIN IMMEDIATE").expect("locks");
         assert_eq!(crate::prepare(&shop, 1, "o-1").await, (-7, None));
-        writer.execute("ROLLBACK").await.expect("unlocks");
+        writer.execute_batch("ROLLBACK").expect("unlocks");
         assert_eq!(crate::prepare(&shop, 1, "o-1").await.0, 0);
     }
 }

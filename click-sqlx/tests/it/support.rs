@@ -10,7 +10,7 @@ use click_core::{
 use click_sqlx::{MySqlStore, PgStore, SqliteStore};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, Executor, MySqlConnection, PgConnection, Row, SqliteConnection};
+use sqlx::{Connection, Executor, MySqlConnection, PgConnection, Row};
 
 pub(crate) const POSTGRES_URL: &str = "CLICK_TEST_POSTGRES_URL";
 pub(crate) const MYSQL_URL: &str = "CLICK_TEST_MYSQL_URL";
@@ -133,7 +133,7 @@ pub(crate) async fn mysql<H: OrderHooks<MySqlConnection>>(hooks: H) -> MySqlStor
     store
 }
 
-pub(crate) async fn sqlite<H: OrderHooks<SqliteConnection>>(hooks: H) -> SqliteStore<H> {
+pub(crate) async fn sqlite<H: OrderHooks<rusqlite::Connection>>(hooks: H) -> SqliteStore<H> {
     let store = SqliteStore::open(sqlite_path(), hooks)
         .await
         .expect("SQLite opens");
@@ -163,8 +163,8 @@ pub(crate) async fn open_mysql<H: OrderHooks<MySqlConnection>>(
     store
 }
 
-/// A migrated store on an existing SQLite file, with its own pool.
-pub(crate) async fn open_sqlite<H: OrderHooks<SqliteConnection>>(
+/// A migrated store on an existing SQLite file, with its own writer thread.
+pub(crate) async fn open_sqlite<H: OrderHooks<rusqlite::Connection>>(
     path: &std::path::PathBuf,
     hooks: H,
     _connections: u32,
@@ -249,12 +249,111 @@ table_orders!(
     "UPDATE orders SET status = 'paid' WHERE id = $1"
 );
 table_orders!(
-    SqliteConnection,
-    "SELECT total_tiyin, status FROM orders WHERE id = $1",
-    "UPDATE orders SET status = 'paid' WHERE id = $1"
-);
-table_orders!(
     MySqlConnection,
     "SELECT total_tiyin, status FROM orders WHERE id = ?",
     "UPDATE orders SET status = 'paid' WHERE id = ?"
 );
+
+#[async_trait]
+impl OrderHooks<rusqlite::Connection> for TableOrders {
+    async fn find(
+        &self,
+        db: &mut rusqlite::Connection,
+        _: ServiceId,
+        id: &MerchantTransId,
+    ) -> Result<Option<Order>, BoxError> {
+        use rusqlite::OptionalExtension;
+        let row = db
+            .prepare_cached("SELECT total_tiyin, status FROM orders WHERE id = ?1")?
+            .query_row([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        order_of(row)
+    }
+
+    async fn deliver(
+        &self,
+        db: &mut rusqlite::Connection,
+        payment: &Transaction,
+    ) -> Result<(), BoxError> {
+        db.prepare_cached("UPDATE orders SET status = 'paid' WHERE id = ?1")?
+            .execute([payment.merchant_trans_id.as_str()])?;
+        self.after_update().await
+    }
+}
+
+/// A store as the tests look into it: the merchant's `orders` table and the migrations applied.
+#[async_trait]
+pub(crate) trait Inspect {
+    /// Runs a statement outside any callback.
+    async fn run(&self, sql: &'static str);
+    /// The status of an order.
+    async fn status(&self, id: &'static str) -> String;
+    /// How many migrations are recorded.
+    async fn migrations(&self) -> i64;
+}
+
+macro_rules! inspect_sqlx {
+    ($store:ident, $conn:ty, $status:literal) => {
+        #[async_trait]
+        impl<H: OrderHooks<$conn>> Inspect for $store<H> {
+            async fn run(&self, sql: &'static str) {
+                self.pool().execute(sql).await.expect("the statement runs");
+            }
+
+            async fn status(&self, id: &'static str) -> String {
+                sqlx::query_scalar($status)
+                    .bind(id)
+                    .fetch_one(self.pool())
+                    .await
+                    .expect("status")
+            }
+
+            async fn migrations(&self) -> i64 {
+                sqlx::query_scalar("SELECT COUNT(*) FROM click_migrations")
+                    .fetch_one(self.pool())
+                    .await
+                    .expect("counted")
+            }
+        }
+    };
+}
+
+inspect_sqlx!(
+    PgStore,
+    PgConnection,
+    "SELECT status FROM orders WHERE id = $1"
+);
+inspect_sqlx!(
+    MySqlStore,
+    MySqlConnection,
+    "SELECT status FROM orders WHERE id = ?"
+);
+
+#[async_trait]
+impl<H: OrderHooks<rusqlite::Connection>> Inspect for SqliteStore<H> {
+    async fn run(&self, sql: &'static str) {
+        self.call(move |db| db.execute_batch(sql))
+            .await
+            .expect("the statement runs");
+    }
+
+    async fn status(&self, id: &'static str) -> String {
+        self.call(move |db| {
+            db.query_row("SELECT status FROM orders WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
+        })
+        .await
+        .expect("status")
+    }
+
+    async fn migrations(&self) -> i64 {
+        self.call(|db| {
+            db.query_row("SELECT COUNT(*) FROM click_migrations", [], |row| {
+                row.get(0)
+            })
+        })
+        .await
+        .expect("counted")
+    }
+}
