@@ -3,13 +3,15 @@
 # the load tool resend unanswered callbacks as Click does. Verdict from the database: no order
 # confirmed twice, and every payment Click saw confirmed (0, or -4 to a resend) is confirmed in
 # the database: never paid twice, never debited-but-unpaid.
-# Usage: scripts/kill-restart.sh sqlite|postgres   Env: ORDERS (3000), KILLS (2),
-# CONCURRENCY (16), CLICK_TEST_POSTGRES_URL.
+# The kills must land mid-run: a run with no resend (each kill fell after the last answer) fails.
+# Usage: scripts/kill-restart.sh sqlite|postgres   Env: ORDERS (6000), KILLS (2),
+# KILL_AFTER seconds of load before each kill (0.4), CONCURRENCY (16), CLICK_TEST_POSTGRES_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 database=${1:-sqlite}
-orders=${ORDERS:-3000}
+orders=${ORDERS:-6000}
 kills=${KILLS:-2}
+kill_after=${KILL_AFTER:-0.4}
 concurrency=${CONCURRENCY:-16}
 cargo build -q --release -p demo-shop -p click-testkit
 work=$(mktemp -d)
@@ -42,7 +44,7 @@ target/release/click-testkit load --base-url "http://$address" --service-id 101 
     > "$work/load.txt" 2>&1 &
 load=$!
 for n in $(seq 1 "$kills"); do
-    sleep 1.5
+    sleep "$kill_after"
     kill -9 "$server"; wait "$server" 2>/dev/null || true
     echo "killed the server (kill -9, $n of $kills)"
     sleep 0.5
@@ -51,9 +53,14 @@ done
 wait "$load" || true
 cat "$work/load.txt"
 paid=$(sed -n 's/^pairs: *\([0-9]*\) .*/\1/p' "$work/load.txt")
+requests=$(sed -n 's/^requests: *\([0-9]*\) .*/\1/p' "$work/load.txt")
 confirmed=$(query "SELECT COUNT(*) FROM click_transactions WHERE state = 1")
 twice=$(query "SELECT COUNT(*) FROM (SELECT merchant_trans_id FROM click_transactions WHERE state = 1 GROUP BY merchant_trans_id HAVING COUNT(*) > 1) AS doubled")
-echo "orders $orders, paid as Click saw it $paid, confirmed in the database $confirmed, confirmed twice $twice"
+echo "orders $orders, requests $requests (resends: $((requests - 2 * orders))), paid as Click saw it $paid, confirmed in the database $confirmed, confirmed twice $twice"
+if [ "$requests" -le $((2 * orders)) ]; then
+    echo "verdict: FAILED, no kill landed mid-run (no resend); raise ORDERS or lower KILL_AFTER" >&2
+    exit 1
+fi
 if [ "$twice" = "0" ] && [ "$paid" = "$confirmed" ] && [ "$paid" = "$orders" ] && grep -q "non-zero answers: none" "$work/load.txt"; then
     echo "verdict: never paid twice, never debited-but-unpaid"
 else
