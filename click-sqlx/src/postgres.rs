@@ -19,8 +19,45 @@ crate::store::sql_store!(
     crate::sql::DOLLAR,
     crate::schema::POSTGRES,
     "BEGIN",
-    "migrations/postgres"
+    "migrations/postgres",
+    dialect
 );
+
+/// The steps whose shape is PostgreSQL's own: `RETURNING` saves a read after each write.
+mod dialect {
+    use click_core::ClickTransId;
+    use sqlx::postgres::PgArguments;
+    use sqlx::query::Query;
+    use sqlx::{FromRow, PgConnection, Postgres, Row};
+
+    use crate::row::TransactionRow;
+
+    /// The new `merchant_prepare_id`; `None` when `ON CONFLICT DO NOTHING` met the
+    /// `click_trans_id` of a concurrent Prepare, after waiting for it to commit.
+    pub(super) async fn inserted(
+        conn: &mut PgConnection,
+        insert: Query<'_, Postgres, PgArguments>,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        insert
+            .fetch_optional(conn)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()
+    }
+
+    /// The updated row, or `None` when no prepared row matched.
+    pub(super) async fn moved(
+        conn: &mut PgConnection,
+        update: Query<'_, Postgres, PgArguments>,
+        _: ClickTransId,
+    ) -> Result<Option<TransactionRow>, sqlx::Error> {
+        update
+            .fetch_optional(conn)
+            .await?
+            .map(|row| TransactionRow::from_row(&row))
+            .transpose()
+    }
+}
 
 impl<H> PgStore<H> {
     /// Connects a pool with settings fit for callbacks: no ping before each use, a 5-second acquire

@@ -64,11 +64,18 @@ pub(crate) fn backend(error: sqlx::Error) -> click_core::StoreError {
 }
 
 /// Implements a store for one database: `$store<H>` over a `$pool`, hooks receiving a `$conn`,
-/// statements from `$sql`, write transactions opened by `$begin`.
+/// statements from `$sql`, write transactions opened by `$begin`. `$dialect` names a module of the
+/// invoking file with the
+/// two steps whose shape differs between databases:
+///
+/// - `inserted(conn, insert)`: runs the bound `insert_transaction`; the new `merchant_prepare_id`,
+///   or `None` when the `click_trans_id` is taken (by a concurrent Prepare that committed first);
+/// - `moved(conn, update, click_trans_id)`: runs the bound `confirm` or `cancel`; the row as it is
+///   now, or `None` when it was no longer prepared.
 macro_rules! sql_store {
     (
         $(#[$doc:meta])*
-        $store:ident, $db:ty, $pool:ty, $conn:ty, $sql:expr, $schema:expr, $begin:literal, $migrations:literal
+        $store:ident, $db:ty, $pool:ty, $conn:ty, $sql:expr, $schema:expr, $begin:literal, $migrations:literal, $dialect:ident
     ) => {
         $(#[$doc])*
         pub struct $store<H> {
@@ -238,10 +245,9 @@ macro_rules! sql_store {
                 new: click_core::NewPrepare,
             ) -> Result<click_core::Prepared, click_core::StoreError> {
                 use click_core::{PaymentKind, Prepared};
+                // The state machine has just looked for this `click_trans_id`; a concurrent
+                // duplicate that committed since is caught by the insert below.
                 let mut tx = self.begin().await?;
-                if let Some(existing) = Self::select(&mut *tx, new.click_trans_id).await? {
-                    return Ok(Prepared::Existing(existing));
-                }
                 if new.kind == PaymentKind::Order {
                     let paid: Option<i64> = sqlx::query_scalar($sql.select_paid_order)
                         .bind(new.service_id.get())
@@ -253,26 +259,34 @@ macro_rules! sql_store {
                         return Ok(Prepared::OrderAlreadyPaid);
                     }
                 }
-                let inserted = sqlx::query($sql.insert_transaction)
+                let insert = sqlx::query($sql.insert_transaction)
                     .bind(new.click_trans_id.get())
                     .bind(new.service_id.get())
                     .bind(new.click_paydoc_id.get())
                     .bind(new.merchant_trans_id.as_str())
                     .bind(crate::row::amount_code(new.amount))
-                    .bind(crate::row::kind_code(new.kind))
-                    .execute(&mut *tx)
-                    .await;
-                match inserted {
-                    Ok(_) => {}
-                    Err(error) if crate::store::is_unique_violation(&error) => {
-                        // A concurrent Prepare of the same attempt committed first.
-                        tx.rollback().await.map_err(crate::store::backend)?;
-                        let mut conn = self.pool.acquire().await.map_err(crate::store::backend)?;
-                        return Ok(Prepared::Existing(Self::expect(&mut *conn, new.click_trans_id).await?));
-                    }
-                    Err(error) => return Err(crate::store::backend(error)),
-                }
-                let transaction = Self::expect(&mut *tx, new.click_trans_id).await?;
+                    .bind(crate::row::kind_code(new.kind));
+                let Some(prepare_id) = $dialect::inserted(&mut *tx, insert)
+                    .await
+                    .map_err(crate::store::backend)?
+                else {
+                    // A concurrent Prepare of the same attempt committed first: read it outside
+                    // this transaction, whose snapshot may predate it.
+                    tx.rollback().await.map_err(crate::store::backend)?;
+                    let mut conn = self.pool.acquire().await.map_err(crate::store::backend)?;
+                    return Ok(Prepared::Existing(Self::expect(&mut *conn, new.click_trans_id).await?));
+                };
+                let transaction = click_core::Transaction {
+                    click_trans_id: new.click_trans_id,
+                    service_id: new.service_id,
+                    click_paydoc_id: new.click_paydoc_id,
+                    merchant_trans_id: new.merchant_trans_id,
+                    amount: new.amount,
+                    kind: new.kind,
+                    merchant_prepare_id: click_core::MerchantPrepareId::new(prepare_id),
+                    merchant_confirm_id: None,
+                    state: click_core::TransactionState::Prepared,
+                };
                 self.hooks
                     .reserve(&mut *tx, &transaction)
                     .await
@@ -293,18 +307,16 @@ macro_rules! sql_store {
                     Outcome::Confirm => $sql.confirm,
                     Outcome::Cancel => $sql.cancel,
                 };
-                let moved = sqlx::query(statement)
-                    .bind(click_trans_id.get())
-                    .execute(&mut *tx)
+                let update = sqlx::query(statement).bind(click_trans_id.get());
+                let Some(row) = $dialect::moved(&mut *tx, update, click_trans_id)
                     .await
                     .map_err(crate::store::backend)?
-                    .rows_affected();
-                if moved == 0 {
+                else {
                     let current = Self::expect(&mut *tx, click_trans_id).await?;
                     tx.rollback().await.map_err(crate::store::backend)?;
                     return Ok(Transition::Unchanged(current));
-                }
-                let mut transaction = Self::expect(&mut *tx, click_trans_id).await?;
+                };
+                let mut transaction = click_core::Transaction::try_from(row)?;
                 if to == Outcome::Cancel {
                     let mut savepoint = tx.begin().await.map_err(crate::store::backend)?;
                     match self.hooks.release(&mut *savepoint, &transaction).await {
