@@ -54,7 +54,9 @@ fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
 ///
 /// Several processes may open the same file: `BEGIN IMMEDIATE` takes SQLite's write lock, so their
 /// transitions are serialized too, waiting up to the busy timeout (5 s with `open`; a callback
-/// that waits longer answers `-7`). A callback queued in-process for over 5 s answers `-7` unrun.
+/// that waits longer answers `-7`). A callback that gets no answer from the store's thread within
+/// 5 s (a slow hook, a slow disk) answers `-7`: if its transition had not started it never will,
+/// and if it was inside a hook, the hook is stopped and the transition rolled back.
 ///
 /// # Hooks
 ///
@@ -64,8 +66,10 @@ fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
 /// connection (or on the writer for a store made by [`from_connection`](Self::from_connection)).
 /// Every other transition waits while a hook runs, so keep hooks quick, and never call the store
 /// from inside a hook (it would wait for itself). An async hook is driven on the store's thread by
-/// the runtime the store was opened in; if its caller's request is dropped meanwhile, the hook is
-/// stopped and the callback's writes roll back.
+/// the runtime the store was opened in; if its caller stops waiting meanwhile (a dropped request,
+/// the 5-second limit), the hook is stopped and the callback's writes roll back. A hook must not
+/// end the transaction (`COMMIT`, `ROLLBACK`): the group it belongs to would answer `-7`, though
+/// what it committed would stay, and Click's retries would find it done.
 ///
 /// ```no_run
 /// use async_trait::async_trait;
@@ -143,13 +147,21 @@ impl<H: OrderHooks<Connection>> SqliteStore<H> {
     ///
     /// # Errors
     ///
-    /// The file cannot be opened or configured, or no tokio runtime is running.
+    /// The file cannot be opened or configured, the path names an in-memory database (use
+    /// [`from_connection`](Self::from_connection)), or no tokio runtime is running.
     pub async fn open_with(
         path: impl AsRef<Path>,
         hooks: H,
         configure: impl FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
+        let name = path.to_string_lossy();
+        if name == ":memory:" || name.contains("mode=memory") {
+            // The reader would open a second, empty database.
+            return Err(StoreError::backend(
+                "an in-memory database needs SqliteStore::from_connection",
+            ));
+        }
         let read_path = path.clone();
         let mut store = Self::start(
             move || {

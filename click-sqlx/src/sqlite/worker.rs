@@ -21,7 +21,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use click_core::StoreError;
 use rusqlite::Connection;
@@ -31,8 +31,10 @@ use tokio::sync::oneshot;
 /// The most jobs one transaction takes.
 const MAX_BATCH: usize = 256;
 
-/// How long a job may wait in the queue before it is refused unrun (and the callback answers `-7`).
-pub(crate) const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a caller waits for its job's answer before it gives up (and the callback answers
+/// `-7`). A job it gave up on is skipped if it has not started, stopped and rolled back if it is in
+/// a hook, and committed unanswered if it already ran (Click's retry then finds it done).
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a batch's transaction did not commit; every job of the batch gets it.
 #[derive(Debug, thiserror::Error)]
@@ -51,14 +53,14 @@ pub(crate) enum BatchError {
 /// Why a job was not run.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Refused {
-    /// It waited longer than [`QUEUE_TIMEOUT`] for its thread.
-    #[error("waited over {} s for the SQLite thread", QUEUE_TIMEOUT.as_secs())]
-    Queued,
+    /// No answer came within [`CALL_TIMEOUT`]: the thread is busy (a slow hook, a slow disk).
+    #[error("no answer from the SQLite thread within {} s", CALL_TIMEOUT.as_secs())]
+    TimedOut,
     /// The thread is gone.
     #[error("the SQLite thread stopped")]
     Stopped,
-    /// Its caller stopped waiting while one of its hooks ran.
-    #[error("the request was dropped while a hook ran")]
+    /// Its caller stopped waiting (a dropped request, a timeout) while one of its hooks ran.
+    #[error("the caller stopped waiting while a hook ran")]
     Abandoned,
     /// A hook or statement panicked.
     #[error("the job panicked")]
@@ -122,7 +124,6 @@ trait Job<H>: Send {
 struct Call<H, T> {
     work: Work<H, T>,
     reply: oneshot::Sender<Result<T, StoreError>>,
-    queued_at: Instant,
     span: tracing::Span,
 }
 
@@ -131,14 +132,9 @@ impl<H: 'static, T: Send + 'static> Job<H> for Call<H, T> {
         let Call {
             work,
             mut reply,
-            queued_at,
             span,
         } = *self;
         if reply.is_closed() {
-            return (false, Box::new(|_| {}));
-        }
-        if queued_at.elapsed() > QUEUE_TIMEOUT {
-            let _ = reply.send(Err(StoreError::backend(Refused::Queued)));
             return (false, Box::new(|_| {}));
         }
         let result = span.in_scope(|| {
@@ -218,21 +214,22 @@ impl<H: Send + Sync + 'static> Worker<H> {
     ///
     /// # Errors
     ///
-    /// The work failed, its batch did not commit, or it waited too long for the thread.
+    /// The work failed, its batch did not commit, or no answer came within [`CALL_TIMEOUT`].
     pub(crate) async fn call<T: Send + 'static>(&self, work: Work<H, T>) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
         let call = Call {
             work,
             reply,
-            queued_at: Instant::now(),
             span: tracing::Span::current(),
         };
         self.jobs
             .send(Box::new(call))
             .map_err(|_| StoreError::backend(Refused::Stopped))?;
-        answer
-            .await
-            .map_err(|_| StoreError::backend(Refused::Stopped))?
+        match tokio::time::timeout(CALL_TIMEOUT, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(StoreError::backend(Refused::Stopped)),
+            Err(_) => Err(StoreError::backend(Refused::TimedOut)),
+        }
     }
 }
 

@@ -315,6 +315,43 @@ mod sqlite {
         assert_eq!(crate::prepare(&crate::shop(store), 1, "o-1").await.0, 0);
     }
 
+    /// `open` refuses an in-memory path, whose reader would see another, empty database.
+    #[tokio::test]
+    async fn open_refuses_an_in_memory_path() {
+        let opened = click_sqlx::SqliteStore::open(":memory:", crate::TestOrders::new()).await;
+        let error = opened.err().expect("refused");
+        let cause = std::error::Error::source(&error).map(ToString::to_string);
+        assert!(
+            cause
+                .as_deref()
+                .is_some_and(|c| c.contains("from_connection")),
+            "{cause:?}"
+        );
+    }
+
+    /// A hook that hangs past the store's 5-second limit answers `-7` (Click retries later)
+    /// instead of holding the callback; it is stopped, and the next payment goes through.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_hung_hook_answers_minus_7_within_the_limit() {
+        let orders = crate::TestOrders::new();
+        orders.insert(
+            "o-1",
+            crate::Order::Payable {
+                amount: "1000".parse().expect("amount"),
+            },
+        );
+        let shop = crate::shop(crate::support::sqlite(orders.clone()).await);
+        orders.delay(crate::Duration::from_secs(3600));
+        let started = std::time::Instant::now();
+        assert_eq!(crate::prepare(&shop, 1, "o-1").await, (-7, None));
+        assert!(
+            started.elapsed() < crate::Duration::from_secs(30),
+            "answered in time"
+        );
+        orders.delay(crate::Duration::ZERO);
+        assert_eq!(crate::prepare(&shop, 1, "o-1").await.0, 0);
+    }
+
     /// Item 69: a writer that holds SQLite's lock longer than the busy timeout makes a callback
     /// answer `-7` (never "database is locked" as a 500); once the lock is gone, Click's retry
     /// succeeds.
