@@ -1,6 +1,7 @@
 //! A load generator that plays Click: every worker takes the next order, sends a signed Prepare
-//! with a never-repeated `click_trans_id`, then the Complete, over keep-alive HTTP/1.1, and records
-//! each request's latency and every answer that is not `0`.
+//! with a never-repeated `click_trans_id`, then the Complete, over keep-alive HTTP/1.1 (hyper's bare
+//! connection), and records each request's latency and every answer that is
+//! not `0`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +13,9 @@ use click_core::Amount;
 use click_core::testing::Click;
 
 use crate::target::Target;
+use connections::Connections;
+
+mod connections;
 
 /// How a load run goes.
 #[derive(Debug, Clone)]
@@ -116,10 +120,6 @@ impl fmt::Display for LoadReport {
 }
 
 /// Runs a load plan.
-///
-/// # Panics
-///
-/// If the HTTP client cannot be built.
 pub async fn run(plan: LoadPlan) -> LoadReport {
     let plan = Arc::new(plan);
     let next_order = Arc::new(AtomicUsize::new(0));
@@ -159,12 +159,11 @@ async fn worker(
     next_attempt: &AtomicI64,
     deadline: Instant,
 ) -> LoadReport {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(plan.duplicates.max(1))
-        .http1_only()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("the HTTP client builds");
+    let mut connections = Connections::default();
+    // One set of connections per racing duplicate, lent to its task and given back.
+    let mut racers: Vec<Connections> = (0..plan.duplicates)
+        .map(|_| Connections::default())
+        .collect();
     let Some(first) = plan.targets.first() else {
         return LoadReport::default();
     };
@@ -182,7 +181,7 @@ async fn worker(
         let prepare = click.prepare(attempt, &order, &amount).encode();
         let Some(answer) = deliver(
             plan,
-            &client,
+            &mut connections,
             &instance(0).prepare_url,
             prepare,
             &mut report,
@@ -203,7 +202,7 @@ async fn worker(
         if plan.duplicates <= 1 {
             if deliver(
                 plan,
-                &client,
+                &mut connections,
                 &instance(1).complete_url,
                 complete,
                 &mut report,
@@ -216,20 +215,17 @@ async fn worker(
             continue;
         }
         let mut racing = tokio::task::JoinSet::new();
-        for n in 0..plan.duplicates {
-            let (client, url, body) = (
-                client.clone(),
-                instance(1 + n).complete_url.clone(),
-                complete.clone(),
-            );
+        for (n, mut racer) in std::mem::take(&mut racers).into_iter().enumerate() {
+            let (url, body) = (instance(1 + n).complete_url.clone(), complete.clone());
             racing.spawn(async move {
                 let mut partial = LoadReport::default();
-                let answer = send(&client, &url, body, &mut partial).await;
-                (answer.is_some(), partial)
+                let answer = send(&mut racer, &url, body, &mut partial).await;
+                (answer.is_some(), partial, racer)
             });
         }
         let mut zeros = 0;
-        for (zero, partial) in racing.join_all().await {
+        for (zero, partial, racer) in racing.join_all().await {
+            racers.push(racer);
             zeros += usize::from(zero);
             report.requests += partial.requests;
             report.latencies.extend(partial.latencies);
@@ -257,19 +253,19 @@ async fn worker(
 /// it was `0` (or `-4` to a resent Complete), else `None` (and the failure counted).
 async fn deliver(
     plan: &LoadPlan,
-    client: &reqwest::Client,
+    connections: &mut Connections,
     url: &str,
     body: String,
     report: &mut LoadReport,
 ) -> Option<serde_json::Value> {
     let Some(resend_for) = plan.resend_for else {
-        return send(client, url, body, report).await;
+        return send(connections, url, body, report).await;
     };
     let give_up = Instant::now() + resend_for;
     let mut resent = false;
     loop {
         let mut attempt = LoadReport::default();
-        let answer = send(client, url, body.clone(), &mut attempt).await;
+        let answer = send(connections, url, body.clone(), &mut attempt).await;
         report.requests += attempt.requests;
         report.latencies.extend(attempt.latencies);
         if attempt.failures.contains_key(UNANSWERED) && Instant::now() < give_up {
@@ -293,22 +289,13 @@ const UNANSWERED: &str = "transport or not JSON";
 
 /// Sends one callback; the answer when it was `0`, else `None` (and the failure counted).
 async fn send(
-    client: &reqwest::Client,
+    connections: &mut Connections,
     url: &str,
     body: String,
     report: &mut LoadReport,
 ) -> Option<serde_json::Value> {
     let started = Instant::now();
-    let answer = client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await;
-    let text = match answer {
-        Ok(response) => response.bytes().await.ok(),
-        Err(_) => None,
-    };
+    let text = connections.post(url, body).await.ok();
     report.latencies.push(started.elapsed());
     report.requests += 1;
     let json: Option<serde_json::Value> =

@@ -138,3 +138,55 @@ async fn the_testkit_catches_wrong_answers() {
         .collect();
     assert_eq!(failed, ["8. Cancel of the paid payment: -4"], "{report}");
 }
+
+/// `click-testkit load` over real sockets: two instances sharing one store, three racing
+/// duplicates of every Complete. Every order is paid once: one `0` and two `-4` per payment, and
+/// no other answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_load_tool_pays_every_order_once_across_instances() {
+    let book = click_core::MemoryOrders::new();
+    let amount: click_core::Amount = "1000".parse().expect("amount");
+    for n in 0..300 {
+        let id = format!("load-{n}").parse().expect("an id");
+        book.insert(id, click_core::Order::Payable { amount });
+    }
+    let shop = Shop::new(
+        Keyring::new().service(SERVICE, SecretKey::new(SECRET)),
+        MemoryStore::new(book.clone()),
+    );
+    let mut targets = Vec::new();
+    for _ in 0..2 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
+        let address = listener.local_addr().expect("an address");
+        tokio::spawn(click_axum::serve(
+            listener,
+            click_axum::routes(shop.clone()),
+        ));
+        let base = format!("http://{address}/").parse().expect("a URL");
+        let urls = CallbackPaths::default().urls(&base).expect("URLs");
+        targets.push(Target::new(&urls, SERVICE, SecretKey::new(SECRET)));
+    }
+    let report = click_testkit::load::run(click_testkit::load::LoadPlan {
+        targets,
+        duplicates: 3,
+        orders: 300,
+        prefix: "load-".to_owned(),
+        amount,
+        concurrency: 8,
+        duration: Duration::from_secs(120),
+        resend_for: None,
+    })
+    .await;
+    assert_eq!(report.pairs, 300, "{report}");
+    assert!(report.failures.is_empty(), "{report}");
+    assert_eq!(report.requests, 300 * 4, "{report}");
+    let delivered: std::collections::BTreeSet<String> = book
+        .deliveries()
+        .iter()
+        .map(|payment| payment.merchant_trans_id.as_str().to_owned())
+        .collect();
+    assert_eq!(book.deliveries().len(), 300, "one delivery per order");
+    assert_eq!(delivered.len(), 300, "every order delivered");
+}
