@@ -1,5 +1,6 @@
-//! Database stores for click-core: Click's transactions in PostgreSQL, MySQL/MariaDB or SQLite,
-//! with the merchant's own order updates committed in the same database transaction.
+//! Database stores for click-core: Click's transactions in PostgreSQL, MySQL/MariaDB (on sqlx) or
+//! SQLite (on rusqlite, with group commit), with the merchant's own order updates committed in the
+//! same database transaction.
 //!
 //! ```no_run
 //! use async_trait::async_trait;
@@ -81,8 +82,8 @@
 //!
 //! [`PgStore::migrate`] (and its twins) creates `click_transactions` and `click_paid_orders`
 //! beside your own tables and records applied versions in `click_migrations`. Amounts are stored as
-//! integer tiyin. Store errors become `-7` answers, with the `sqlx::Error` kept as the source for
-//! the log.
+//! integer tiyin. Store errors become `-7` answers, with the driver's error (`sqlx::Error`,
+//! `rusqlite::Error`) kept as the source for the log.
 
 #[cfg(feature = "mysql")]
 mod mysql;
