@@ -368,15 +368,11 @@ fn is_sign_time(text: &str) -> bool {
     ) else {
         return false;
     };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    year >= 1970 && (1..=days).contains(&day) && hour < 24 && minute < 60 && second < 60
+    year >= 1970
+        && crate::calendar::is_valid_date(year, month, day)
+        && hour < 24
+        && minute < 60
+        && second < 60
 }
 
 /// Verifies `sign_string` against every secret of the service. The digest is computed and compared

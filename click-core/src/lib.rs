@@ -71,6 +71,7 @@
 
 pub mod amount;
 pub mod answer;
+pub mod calendar;
 pub mod callback;
 pub mod checkout;
 pub mod credentials;

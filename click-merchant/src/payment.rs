@@ -91,15 +91,7 @@ impl FromStr for PaymentDate {
             text[5..7].parse::<u8>().map_err(|_| invalid())?,
             text[8..].parse::<u8>().map_err(|_| invalid())?,
         );
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        let days = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return Err(invalid()),
-        };
-        if day == 0 || day > days {
+        if !click_core::calendar::is_valid_date(year.into(), month.into(), day.into()) {
             return Err(invalid());
         }
         Ok(Self { year, month, day })
