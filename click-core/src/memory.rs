@@ -115,17 +115,7 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
                 return Ok(Prepared::OrderAlreadyPaid);
             }
             state.next_id += 1;
-            Transaction {
-                click_trans_id: new.click_trans_id,
-                service_id: new.service_id,
-                click_paydoc_id: new.click_paydoc_id,
-                merchant_trans_id: new.merchant_trans_id,
-                amount: new.amount,
-                kind: new.kind,
-                merchant_prepare_id: MerchantPrepareId::new(state.next_id),
-                merchant_confirm_id: None,
-                state: TransactionState::Prepared,
-            }
+            new.prepared(MerchantPrepareId::new(state.next_id))
         };
         // Recorded only once the reservation succeeded: meanwhile a resent Prepare finds nothing
         // in `transaction` and waits for the transition lock here, so no answer ever names a

@@ -139,6 +139,24 @@ pub struct NewPrepare {
     pub kind: PaymentKind,
 }
 
+impl NewPrepare {
+    /// The transaction a store records for this Prepare, under the `merchant_prepare_id` it
+    /// assigned: prepared, not yet confirmed.
+    pub fn prepared(self, merchant_prepare_id: MerchantPrepareId) -> Transaction {
+        Transaction {
+            click_trans_id: self.click_trans_id,
+            service_id: self.service_id,
+            click_paydoc_id: self.click_paydoc_id,
+            merchant_trans_id: self.merchant_trans_id,
+            amount: self.amount,
+            kind: self.kind,
+            merchant_prepare_id,
+            merchant_confirm_id: None,
+            state: TransactionState::Prepared,
+        }
+    }
+}
+
 /// What [`OrderStore::prepare`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prepared {

@@ -276,17 +276,7 @@ macro_rules! sql_store {
                     let mut conn = self.pool.acquire().await.map_err(crate::store::backend)?;
                     return Ok(Prepared::Existing(Self::expect(&mut *conn, new.click_trans_id).await?));
                 };
-                let transaction = click_core::Transaction {
-                    click_trans_id: new.click_trans_id,
-                    service_id: new.service_id,
-                    click_paydoc_id: new.click_paydoc_id,
-                    merchant_trans_id: new.merchant_trans_id,
-                    amount: new.amount,
-                    kind: new.kind,
-                    merchant_prepare_id: click_core::MerchantPrepareId::new(prepare_id),
-                    merchant_confirm_id: None,
-                    state: click_core::TransactionState::Prepared,
-                };
+                let transaction = new.prepared(click_core::MerchantPrepareId::new(prepare_id));
                 self.hooks
                     .reserve(&mut *tx, &transaction)
                     .await

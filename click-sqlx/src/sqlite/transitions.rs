@@ -132,17 +132,7 @@ pub(crate) fn prepare<H: OrderHooks<Connection>>(
             ])
         })
         .map_err(backend)?;
-    let transaction = Transaction {
-        click_trans_id: new.click_trans_id,
-        service_id: new.service_id,
-        click_paydoc_id: new.click_paydoc_id,
-        merchant_trans_id: new.merchant_trans_id,
-        amount: new.amount,
-        kind: new.kind,
-        merchant_prepare_id: MerchantPrepareId::new(conn.last_insert_rowid()),
-        merchant_confirm_id: None,
-        state: TransactionState::Prepared,
-    };
+    let transaction = new.prepared(MerchantPrepareId::new(conn.last_insert_rowid()));
     waiter
         .wait(hooks.reserve(conn, &transaction))?
         .map_err(StoreError::Hook)?;
