@@ -4,6 +4,7 @@
 //! server it measures.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -75,21 +76,21 @@ impl Connections {
         authority: &str,
         request: Request<Full<Bytes>>,
     ) -> Result<Bytes, SendError> {
-        let sender = match self.open.get_mut(authority) {
-            Some(sender) if !sender.is_closed() => sender,
-            _ => {
-                let stream = TcpStream::connect(authority).await?;
-                stream.set_nodelay(true)?;
-                let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
-                tokio::spawn(connection);
-                self.open.insert(authority.to_owned(), sender);
-                self.open
-                    .get_mut(authority)
-                    .ok_or_else(|| SendError::Url(authority.to_owned()))?
-            }
+        let sender = match self.open.entry(authority.to_owned()) {
+            Entry::Occupied(open) if !open.get().is_closed() => open.into_mut(),
+            slot => slot.insert_entry(connect(authority).await?).into_mut(),
         };
         sender.ready().await?;
         let response = sender.send_request(request).await?;
         Ok(response.into_body().collect().await?.to_bytes())
     }
+}
+
+/// Opens a connection to `authority`, its I/O driven by a task of its own.
+async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>, SendError> {
+    let stream = TcpStream::connect(authority).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
 }
