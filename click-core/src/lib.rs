@@ -50,6 +50,7 @@
 //! | [`answer`] | [`Answer`] and [`ErrorCode`] |
 //! | [`shop`] | [`Shop`], the state machine, and [`ShopEvent`] |
 //! | [`store`] | [`OrderStore`] (Click's transactions) and [`OrderHooks`] (the merchant's orders) |
+//! | [`transition`] | the Prepare and Complete transitions, written once over a store's primitive [`transition::Steps`] |
 //! | [`memory`] | [`MemoryStore`] and [`MemoryOrders`] |
 //! | [`checkout`] | payment links, button form, checkout.js snippet, QR code |
 //! | [`routes`] | [`CallbackRoutes`] for adapters: paths, body limit, read timeout; the public URLs |
@@ -84,6 +85,7 @@ pub mod signature;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transition;
 
 pub use amount::{Amount, AmountError, Tiyin};
 pub use answer::{Answer, CompleteAnswer, ErrorCode, PrepareAnswer};

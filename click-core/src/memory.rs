@@ -1,6 +1,9 @@
 //! [`MemoryStore`], the embedded default store, and [`MemoryOrders`], an in-memory order book.
 
-use std::collections::{HashMap, HashSet};
+mod locks;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -8,19 +11,26 @@ use async_trait::async_trait;
 use crate::ids::{ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::store::{
     BoxError, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared,
-    ReversalReason, StoreError, Transaction, TransactionState, Transition,
+    StoreError, Transaction, TransactionState, Transition,
 };
+use crate::transition::{self, Inserted, Steps};
+
+use locks::{OrderGuard, OrderLocks};
+
+/// The key of a one-time order (and of the lock a unit of work takes).
+type OrderKey = (ServiceId, MerchantTransId);
+
+/// The key of a prepared attempt.
+type AttemptKey = (ServiceId, ClickTransId, MerchantTransId);
 
 /// Keeps Click's transactions in memory; the merchant's orders come from hooks `H`.
 ///
-/// Transitions (Prepare, Complete) are serialized by one asynchronous lock that is held while the
-/// hooks run, so each happens exactly once whatever the concurrency; lookups do not take it. Keep
-/// the hooks quick: a slow hook delays every other transition.
-///
-/// A Prepare is recorded only after the reserve hook succeeded. A confirm claims the transaction
-/// (and the one-time order) *before* calling the delivery hook; if that request is dropped mid-hook
-/// (Click hung up) or the hook panics, Click's retry finds the interrupted claim and reports the
-/// payment as [`ReversalReason::DeliveryFailed`] instead of delivering a second time.
+/// Transitions take an asynchronous lock on their order (`service_id`, `merchant_trans_id`) and
+/// hold it while the hooks run, so each happens exactly once whatever the concurrency, while
+/// callbacks of other orders go on; lookups take no such lock. A transition's writes are applied
+/// only when it commits: a Prepare is recorded once its reservation succeeded, and a confirm whose
+/// request is dropped mid-delivery (Click hung up) or whose hook panics changes nothing, so Click's
+/// retry delivers — the same behaviour as the SQL stores, whose rollback undoes the hook's writes.
 ///
 /// Nothing survives a restart: real money belongs in a database-backed store.
 ///
@@ -35,17 +45,57 @@ use crate::store::{
 pub struct MemoryStore<H = MemoryOrders> {
     hooks: H,
     state: Mutex<State>,
-    transitions: async_lock::Mutex<()>,
+    locks: OrderLocks<OrderKey>,
+    next_id: AtomicI64,
 }
 
 #[derive(Default)]
 struct State {
-    next_id: i64,
-    transactions: HashMap<ClickTransId, Transaction>,
+    transactions: BTreeMap<MerchantPrepareId, Transaction>,
+    /// The prepared attempt of each (service, click_trans_id, order).
+    prepared: HashMap<AttemptKey, MerchantPrepareId>,
+    /// Every transaction of a `click_trans_id`, oldest first.
+    by_click_trans_id: HashMap<ClickTransId, Vec<MerchantPrepareId>>,
     /// The debited transaction of each one-time order.
-    paid_orders: HashMap<(ServiceId, MerchantTransId), ClickTransId>,
-    /// Transactions whose delivery hook is running (or was interrupted).
-    delivering: HashSet<ClickTransId>,
+    paid_orders: HashMap<OrderKey, MerchantPrepareId>,
+}
+
+impl State {
+    fn apply(&mut self, write: Write) {
+        match write {
+            Write::Put(transaction) => {
+                let id = transaction.merchant_prepare_id;
+                let attempt = attempt_key(&transaction);
+                if transaction.state == TransactionState::Prepared {
+                    self.prepared.insert(attempt, id);
+                } else if self.prepared.get(&attempt) == Some(&id) {
+                    self.prepared.remove(&attempt);
+                }
+                if !self.transactions.contains_key(&id) {
+                    self.by_click_trans_id
+                        .entry(transaction.click_trans_id)
+                        .or_default()
+                        .push(id);
+                }
+                self.transactions.insert(id, transaction);
+            }
+            Write::Claim(order, id) => {
+                self.paid_orders.insert(order, id);
+            }
+        }
+    }
+}
+
+fn attempt_key(transaction: &Transaction) -> AttemptKey {
+    (
+        transaction.service_id,
+        transaction.click_trans_id,
+        transaction.merchant_trans_id.clone(),
+    )
+}
+
+fn order_key(service_id: ServiceId, merchant_trans_id: &MerchantTransId) -> OrderKey {
+    (service_id, merchant_trans_id.clone())
 }
 
 impl<H: OrderHooks> MemoryStore<H> {
@@ -54,7 +104,8 @@ impl<H: OrderHooks> MemoryStore<H> {
         Self {
             hooks,
             state: Mutex::new(State::default()),
-            transitions: async_lock::Mutex::new(()),
+            locks: OrderLocks::default(),
+            next_id: AtomicI64::new(1),
         }
     }
 
@@ -63,18 +114,33 @@ impl<H: OrderHooks> MemoryStore<H> {
         &self.hooks
     }
 
-    /// Every transaction, in no particular order (for inspection and tests).
+    /// Every transaction, oldest first (for inspection and tests).
     pub fn transactions(&self) -> Vec<Transaction> {
         self.state().transactions.values().cloned().collect()
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding this lock can only come from a bug in this module; the state is
-        // still consistent because every update is a single insert or assignment.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
+
+    /// Opens a unit of work on one order, waiting for the transitions of that order only.
+    async fn begin(&self, order: OrderKey) -> MemoryUnit<'_> {
+        MemoryUnit {
+            state: &self.state,
+            next_id: &self.next_id,
+            _order: self.locks.lock(order).await,
+            writes: Vec::new(),
+            cx: (),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding this lock can only come from a bug in this module; the state is still
+    // consistent because every update is applied whole by `State::apply`.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Default for MemoryStore<MemoryOrders> {
@@ -96,144 +162,194 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
             .map_err(StoreError::Hook)
     }
 
+    async fn prepared_attempt(
+        &self,
+        service_id: ServiceId,
+        click_trans_id: ClickTransId,
+        merchant_trans_id: &MerchantTransId,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let state = self.state();
+        let key = (service_id, click_trans_id, merchant_trans_id.clone());
+        Ok(state
+            .prepared
+            .get(&key)
+            .and_then(|id| state.transactions.get(id))
+            .cloned())
+    }
+
     async fn transaction(
         &self,
-        click_trans_id: ClickTransId,
+        merchant_prepare_id: MerchantPrepareId,
     ) -> Result<Option<Transaction>, StoreError> {
-        Ok(self.state().transactions.get(&click_trans_id).cloned())
+        Ok(self.state().transactions.get(&merchant_prepare_id).cloned())
+    }
+
+    async fn transactions_of(
+        &self,
+        click_trans_id: ClickTransId,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .by_click_trans_id
+            .get(&click_trans_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.transactions.get(id).cloned())
+            .collect())
     }
 
     async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
-        let _transition = self.transitions.lock().await;
-        let transaction = {
-            let mut state = self.state();
-            if let Some(existing) = state.transactions.get(&new.click_trans_id) {
-                return Ok(Prepared::Existing(existing.clone()));
-            }
-            let order_key = (new.service_id, new.merchant_trans_id.clone());
-            if new.kind == PaymentKind::Order && state.paid_orders.contains_key(&order_key) {
-                return Ok(Prepared::OrderAlreadyPaid);
-            }
-            state.next_id += 1;
-            new.prepared(MerchantPrepareId::new(state.next_id))
-        };
-        // Recorded only once the reservation succeeded: meanwhile a resent Prepare finds nothing
-        // in `transaction` and waits for the transition lock here, so no answer ever names a
-        // prepare id that is then taken back.
-        self.hooks
-            .reserve(&mut (), &transaction)
-            .await
-            .map_err(StoreError::Hook)?;
-        self.state()
-            .transactions
-            .insert(transaction.click_trans_id, transaction.clone());
-        Ok(Prepared::Created(transaction))
+        let unit = self
+            .begin(order_key(new.service_id, &new.merchant_trans_id))
+            .await;
+        transition::prepare(unit, &self.hooks, new).await
     }
 
     async fn complete(
         &self,
-        click_trans_id: ClickTransId,
+        merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
     ) -> Result<Transition, StoreError> {
-        let _transition = self.transitions.lock().await;
-        match self.claim(click_trans_id, to)? {
-            Claim::Done(transition) => Ok(transition),
-            Claim::Deliver(mut transaction) => {
-                let delivered = self.hooks.deliver(&mut (), &transaction).await;
-                transaction.state = match delivered {
-                    Ok(()) => TransactionState::Confirmed,
-                    Err(error) => {
-                        tracing::error!(
-                            click_trans_id = %click_trans_id,
-                            error = error.as_ref() as &dyn std::error::Error,
-                            "delivery hook failed after Click debited the customer"
-                        );
-                        TransactionState::ReversalDue(ReversalReason::DeliveryFailed)
-                    }
-                };
-                let mut state = self.state();
-                state.delivering.remove(&click_trans_id);
-                state
-                    .transactions
-                    .insert(click_trans_id, transaction.clone());
-                Ok(Transition::Confirmed(transaction))
-            }
-            Claim::Release(transaction) => {
-                if let Err(error) = self.hooks.release(&mut (), &transaction).await {
-                    tracing::warn!(
-                        click_trans_id = %click_trans_id,
-                        error = error.as_ref() as &dyn std::error::Error,
-                        "release hook failed; the cancel stands"
-                    );
-                }
-                Ok(Transition::Cancelled(transaction))
-            }
-        }
+        let order = self
+            .state()
+            .transactions
+            .get(&merchant_prepare_id)
+            .map(|t| order_key(t.service_id, &t.merchant_trans_id))
+            .ok_or(StoreError::UnknownTransaction(merchant_prepare_id))?;
+        let unit = self.begin(order).await;
+        transition::complete(unit, &self.hooks, merchant_prepare_id, to).await
     }
 }
 
-/// What a Complete must do once the transition is claimed under the locks.
-enum Claim {
-    /// Nothing is left to do.
-    Done(Transition),
-    /// Confirmed and claimed: run the delivery hook.
-    Deliver(Transaction),
-    /// Cancelled: run the release hook.
-    Release(Transaction),
+/// A write a unit of work applies when it commits.
+enum Write {
+    /// A new or changed transaction.
+    Put(Transaction),
+    /// A one-time order claimed by a debited transaction.
+    Claim(OrderKey, MerchantPrepareId),
 }
 
-impl<H: OrderHooks> MemoryStore<H> {
-    /// Decides a Complete and commits its claim; the caller holds the transition lock.
-    fn claim(&self, click_trans_id: ClickTransId, to: Outcome) -> Result<Claim, StoreError> {
-        let mut state = self.state();
-        let State {
-            transactions,
-            paid_orders,
-            delivering,
-            ..
-        } = &mut *state;
-        let transaction = transactions
-            .get_mut(&click_trans_id)
-            .ok_or(StoreError::UnknownTransaction(click_trans_id))?;
-        if delivering.remove(&click_trans_id) {
-            // An earlier confirm claimed this transaction and started the delivery hook, but its
-            // request was dropped (Click hung up) or the hook panicked: whether the goods went out
-            // is unknown, and Click's money is taken. Never deliver twice; report it instead.
-            tracing::error!(
-                click_trans_id = %click_trans_id,
-                "an interrupted delivery was found on Click's retry"
-            );
-            transaction.state = TransactionState::ReversalDue(ReversalReason::DeliveryFailed);
-            return Ok(Claim::Done(match to {
-                Outcome::Confirm => Transition::Confirmed(transaction.clone()),
-                Outcome::Cancel => Transition::Unchanged(transaction.clone()),
-            }));
-        }
-        if transaction.state != TransactionState::Prepared {
-            return Ok(Claim::Done(Transition::Unchanged(transaction.clone())));
-        }
-        if to == Outcome::Cancel {
-            transaction.state = TransactionState::Cancelled;
-            return Ok(Claim::Release(transaction.clone()));
-        }
-        let order_key = (
-            transaction.service_id,
-            transaction.merchant_trans_id.clone(),
+/// One transition's unit of work: the lock on its order, and the writes it commits.
+struct MemoryUnit<'a> {
+    state: &'a Mutex<State>,
+    next_id: &'a AtomicI64,
+    _order: OrderGuard<'a, OrderKey>,
+    writes: Vec<Write>,
+    cx: (),
+}
+
+impl MemoryUnit<'_> {
+    /// The transaction as this unit sees it: its own writes over the committed state.
+    fn current(&self, id: MerchantPrepareId) -> Option<Transaction> {
+        self.writes
+            .iter()
+            .rev()
+            .find_map(|write| match write {
+                Write::Put(transaction) if transaction.merchant_prepare_id == id => {
+                    Some(transaction.clone())
+                }
+                _ => None,
+            })
+            .or_else(|| lock(self.state).transactions.get(&id).cloned())
+    }
+}
+
+impl Steps for MemoryUnit<'_> {
+    type Cx = ();
+
+    fn cx(&mut self) -> &mut () {
+        &mut self.cx
+    }
+
+    async fn order_paid(
+        &mut self,
+        service_id: ServiceId,
+        merchant_trans_id: &MerchantTransId,
+    ) -> Result<bool, StoreError> {
+        let key = order_key(service_id, merchant_trans_id);
+        Ok(lock(self.state).paid_orders.contains_key(&key))
+    }
+
+    async fn insert_attempt(&mut self, new: &NewPrepare) -> Result<Inserted, StoreError> {
+        let key = (
+            new.service_id,
+            new.click_trans_id,
+            new.merchant_trans_id.clone(),
         );
-        if transaction.kind == PaymentKind::Order {
-            if paid_orders.contains_key(&order_key) {
-                transaction.state = TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid);
-                return Ok(Claim::Done(Transition::OrderAlreadyPaid(
-                    transaction.clone(),
-                )));
-            }
-            paid_orders.insert(order_key, click_trans_id);
+        let existing = {
+            let state = lock(self.state);
+            state
+                .prepared
+                .get(&key)
+                .and_then(|id| state.transactions.get(id))
+                .cloned()
+        };
+        if let Some(existing) = existing {
+            return Ok(Inserted::Existing(existing));
         }
-        transaction.merchant_confirm_id = Some(MerchantConfirmId::new(
-            transaction.merchant_prepare_id.get(),
-        ));
-        delivering.insert(click_trans_id);
-        Ok(Claim::Deliver(transaction.clone()))
+        let id = MerchantPrepareId::new(self.next_id.fetch_add(1, Ordering::Relaxed));
+        self.writes.push(Write::Put(new.clone().prepared(id)));
+        Ok(Inserted::New(id))
+    }
+
+    async fn update_state(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+        from: TransactionState,
+        to: TransactionState,
+        confirm_id: Option<MerchantConfirmId>,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let Some(mut transaction) = self
+            .current(merchant_prepare_id)
+            .filter(|t| t.state == from)
+        else {
+            return Ok(None);
+        };
+        transaction.state = to;
+        transaction.merchant_confirm_id = confirm_id;
+        self.writes.push(Write::Put(transaction.clone()));
+        Ok(Some(transaction))
+    }
+
+    async fn transaction(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<Option<Transaction>, StoreError> {
+        Ok(self.current(merchant_prepare_id))
+    }
+
+    async fn claim_order(&mut self, transaction: &Transaction) -> Result<bool, StoreError> {
+        let key = order_key(transaction.service_id, &transaction.merchant_trans_id);
+        if lock(self.state).paid_orders.contains_key(&key) {
+            return Ok(false);
+        }
+        self.writes
+            .push(Write::Claim(key, transaction.merchant_prepare_id));
+        Ok(true)
+    }
+
+    async fn savepoint(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        let mut state = lock(self.state);
+        for write in self.writes {
+            state.apply(write);
+        }
+        Ok(())
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 
@@ -284,9 +400,7 @@ impl MemoryOrders {
     }
 
     fn book(&self) -> MutexGuard<'_, Book> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.inner)
     }
 }
 

@@ -13,9 +13,11 @@
 //!
 //! Prepare, then:
 //!
-//! 5. A known `click_trans_id` is a retry: with a different order, amount or service it is a
-//!    conflict (`-8`); otherwise the first answer is replayed: `0` with the same
-//!    `merchant_prepare_id` while prepared, `-4` once debited, `-9` once cancelled.
+//! 5. A retry is the same (`service_id`, `click_trans_id`, `merchant_trans_id`) while that attempt
+//!    is still prepared: its first answer is replayed (`0` with the same `merchant_prepare_id`);
+//!    another amount there is a conflict (`-8`, nothing changes). For another order, or once that
+//!    attempt is final, a known `click_trans_id` starts a new attempt judged on its own merits
+//!    (Click's test tool sends the same fixed ids on every run).
 //! 6. The order: unknown `-5`; paid `-4`; closed (cancelled, unpayable) `-9`; a one-time order of
 //!    another amount, or a top-up outside the account's limits, `-2`.
 //! 7. The store records the transaction and reserves the order (`0`); a one-time order that another
@@ -23,9 +25,10 @@
 //!
 //! Complete, then:
 //!
-//! 5. The transaction of `click_trans_id`: unknown `-6` (but a cancel, `error < 0`, of an unknown
-//!    transaction is `-9`: there is nothing left to cancel); a `merchant_prepare_id`,
-//!    `merchant_trans_id` or `service_id` that is not the transaction's `-6`.
+//! 5. The transaction is the one of `merchant_prepare_id`: unknown `-6` (but a cancel, `error < 0`,
+//!    of an unknown transaction is `-9`: there is nothing left to cancel); a `merchant_trans_id` or
+//!    `service_id` that is not the transaction's `-6`. A `click_trans_id` other than the Prepare's
+//!    names the same transaction (Click's test tool does this in every chain) and is logged.
 //! 6. The amount must equal the one frozen at Prepare (`-2`), even if the order changed since.
 //! 7. `error < 0` (any negative code, not only `-5017`) cancels: `-9`, the reservation released.
 //!    Cancelling a debited transaction answers `-4` ([`CancelAfterConfirm::AlreadyPaid`], the
@@ -221,7 +224,15 @@ impl Shop {
         let Some(amount) = positive(request.amount()) else {
             return answer(None, ErrorCode::IncorrectAmount);
         };
-        match self.store.transaction(request.click_trans_id).await {
+        let retried = self
+            .store
+            .prepared_attempt(
+                request.service_id,
+                request.click_trans_id,
+                &request.merchant_trans_id,
+            )
+            .await;
+        match retried {
             Err(error) => return answer(None, storage_failed(&error)),
             Ok(Some(existing)) => return replay_prepare(request, amount, &existing),
             Ok(None) => {}
@@ -276,7 +287,7 @@ impl Shop {
         } else {
             Outcome::Confirm
         };
-        let transaction = match self.store.transaction(request.click_trans_id).await {
+        let transaction = match self.store.transaction(request.merchant_prepare_id).await {
             Err(error) => return answer(None, storage_failed(&error)),
             Ok(None) if outcome == Outcome::Cancel => {
                 return answer(None, ErrorCode::TransactionCancelled);
@@ -284,17 +295,29 @@ impl Shop {
             Ok(None) => return answer(None, ErrorCode::TransactionDoesNotExist),
             Ok(Some(transaction)) => transaction,
         };
-        if transaction.merchant_prepare_id != request.merchant_prepare_id
-            || transaction.merchant_trans_id != request.merchant_trans_id
+        if transaction.merchant_trans_id != request.merchant_trans_id
             || transaction.service_id != request.service_id
         {
             return answer(None, ErrorCode::TransactionDoesNotExist);
+        }
+        if transaction.click_trans_id != request.click_trans_id {
+            tracing::warn!(
+                prepare_click_trans_id = transaction.click_trans_id.get(),
+                complete_click_trans_id = request.click_trans_id.get(),
+                merchant_prepare_id = transaction.merchant_prepare_id.get(),
+                "a Complete names a transaction prepared under another click_trans_id; \
+                 accepted as the same transaction"
+            );
         }
         if transaction.amount != amount {
             return answer(None, ErrorCode::IncorrectAmount);
         }
         let transition = if transaction.state == TransactionState::Prepared {
-            match self.store.complete(request.click_trans_id, outcome).await {
+            match self
+                .store
+                .complete(request.merchant_prepare_id, outcome)
+                .await
+            {
                 Ok(transition) => transition,
                 Err(error) => return answer(None, storage_failed(&error)),
             }
@@ -366,22 +389,17 @@ fn positive(amount: Result<Amount, crate::AmountError>) -> Option<Amount> {
     amount.ok().filter(|amount| *amount > Amount::ZERO)
 }
 
-/// Replays the answer of a known `click_trans_id` to a Prepare.
+/// Replays the answer of a retried Prepare: its attempt is still prepared.
 fn replay_prepare(request: &PrepareRequest, amount: Amount, existing: &Transaction) -> Answer {
-    let id = Some(existing.merchant_prepare_id);
-    if existing.merchant_trans_id != request.merchant_trans_id
-        || existing.amount != amount
-        || existing.service_id != request.service_id
-    {
+    if existing.amount != amount {
         tracing::warn!("a retried Prepare conflicts with the first one");
         return prepare_answer(request, None, ErrorCode::BadRequest);
     }
-    let error = match existing.state {
-        TransactionState::Prepared => ErrorCode::Success,
-        TransactionState::Cancelled => ErrorCode::TransactionCancelled,
-        TransactionState::Confirmed | TransactionState::ReversalDue(_) => ErrorCode::AlreadyPaid,
-    };
-    prepare_answer(request, id, error)
+    prepare_answer(
+        request,
+        Some(existing.merchant_prepare_id),
+        ErrorCode::Success,
+    )
 }
 
 fn storage_failed(error: &StoreError) -> ErrorCode {

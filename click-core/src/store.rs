@@ -4,8 +4,10 @@
 //! The split of duties:
 //! - [`crate::Shop`] owns every decision (which code to answer, whether an amount fits).
 //! - An [`OrderStore`] keeps Click's transactions and guarantees that each transition happens at
-//!   most once, whatever the concurrency: one row per `click_trans_id`, one move out of
-//!   [`TransactionState::Prepared`], and one confirmed transaction per one-time order.
+//!   most once, whatever the concurrency: one prepared attempt per (`service_id`,
+//!   `click_trans_id`, `merchant_trans_id`), one move out of [`TransactionState::Prepared`], and
+//!   one debited transaction per one-time order. The transitions themselves are written once, in
+//!   [`crate::transition`], over the primitive steps a store supplies.
 //! - [`OrderHooks`] are the merchant's domain: look an order up, reserve it on Prepare, deliver on
 //!   confirm, release on cancel. A store calls them *inside* its transitions, passing its own
 //!   context `Cx`: a SQL store passes its open database transaction, so that "payment confirmed" and
@@ -99,10 +101,11 @@ impl TransactionState {
     }
 }
 
-/// One payment attempt, as a store keeps it.
+/// One payment attempt, as a store keeps it, under the `merchant_prepare_id` it answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
-    /// Click's id of the attempt; the key.
+    /// Click's id of the attempt, as its Prepare carried it. Several transactions may share one
+    /// over time (Click's test tool reuses its ids on every run), but never while prepared.
     pub click_trans_id: ClickTransId,
     /// The service paid.
     pub service_id: ServiceId,
@@ -114,7 +117,7 @@ pub struct Transaction {
     pub amount: Amount,
     /// Order or top-up, decided at Prepare.
     pub kind: PaymentKind,
-    /// The id answered to Prepare.
+    /// The id answered to Prepare; the key, by which a Complete names the transaction.
     pub merchant_prepare_id: MerchantPrepareId,
     /// The id answered to the confirming Complete.
     pub merchant_confirm_id: Option<MerchantConfirmId>,
@@ -162,7 +165,8 @@ impl NewPrepare {
 pub enum Prepared {
     /// A new transaction was recorded and the order reserved.
     Created(Transaction),
-    /// The `click_trans_id` was already recorded: the first record, unchanged.
+    /// A prepared attempt of the same (`service_id`, `click_trans_id`, `merchant_trans_id`) was
+    /// already recorded (a concurrent duplicate committed first): that record, unchanged.
     Existing(Transaction),
     /// The one-time order already has a debited transaction: nothing was recorded.
     OrderAlreadyPaid,
@@ -205,7 +209,11 @@ pub enum StoreError {
     Hook(#[source] BoxError),
     /// The transaction the state machine asked about does not exist (a store or caller bug).
     #[error("transaction {0} does not exist")]
-    UnknownTransaction(ClickTransId),
+    UnknownTransaction(MerchantPrepareId),
+    /// A concurrent callback moved the transaction in the middle of this one; nothing was changed
+    /// and Click's retry will find it settled.
+    #[error("a concurrent callback changed transaction {0} meanwhile")]
+    Raced(ClickTransId),
 }
 
 impl StoreError {
@@ -220,8 +228,10 @@ impl StoreError {
 /// Implementations guarantee atomicity, not policy: twenty concurrent [`complete`](Self::complete)
 /// calls for one transaction give one `Confirmed` and nineteen `Unchanged`; two concurrent confirms
 /// of different transactions of one one-time order give one `Confirmed` and one `OrderAlreadyPaid`.
-/// A failed call changes nothing. `click_core::testing` (feature `testing`) has the conformance
-/// suite every implementation must pass.
+/// A failed call changes nothing. The transitions are written once in [`crate::transition`]: a
+/// store opens one of its units of work ([`crate::transition::Steps`]) and hands it over.
+/// `click_core::testing` (feature `testing`) has the conformance suite every implementation must
+/// pass.
 #[async_trait]
 pub trait OrderStore: Send + Sync + 'static {
     /// The order Click asks about, through the merchant's lookup hook.
@@ -231,23 +241,39 @@ pub trait OrderStore: Send + Sync + 'static {
         merchant_trans_id: &MerchantTransId,
     ) -> Result<Option<Order>, StoreError>;
 
-    /// The transaction of a `click_trans_id`, if any.
-    async fn transaction(
+    /// The attempt a Prepare retry names: the transaction of (`service_id`, `click_trans_id`,
+    /// `merchant_trans_id`) that is still [`TransactionState::Prepared`], if any.
+    async fn prepared_attempt(
         &self,
+        service_id: ServiceId,
         click_trans_id: ClickTransId,
+        merchant_trans_id: &MerchantTransId,
     ) -> Result<Option<Transaction>, StoreError>;
 
-    /// Records a Prepare and reserves the order through the hook, atomically: the same
-    /// `click_trans_id` again returns the first record unchanged (and reserves nothing); a
-    /// one-time order with a debited transaction records nothing. A failing reserve hook records
-    /// nothing.
+    /// The transaction a Complete names by its `merchant_prepare_id`, if any.
+    async fn transaction(
+        &self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<Option<Transaction>, StoreError>;
+
+    /// Every transaction recorded under a `click_trans_id`, oldest first: what Click's support
+    /// calls one payment may be several attempts here.
+    async fn transactions_of(
+        &self,
+        click_trans_id: ClickTransId,
+    ) -> Result<Vec<Transaction>, StoreError>;
+
+    /// Records a Prepare and reserves the order through the hook, atomically: while a prepared
+    /// attempt of the same (`service_id`, `click_trans_id`, `merchant_trans_id`) exists, returns
+    /// it unchanged (and reserves nothing); a one-time order with a debited transaction records
+    /// nothing. A failing reserve hook records nothing.
     async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError>;
 
     /// Moves a `Prepared` transaction to confirmed (calling the delivery hook) or cancelled
     /// (calling the release hook), atomically, and says what it found.
     async fn complete(
         &self,
-        click_trans_id: ClickTransId,
+        merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
     ) -> Result<Transition, StoreError>;
 }
@@ -294,6 +320,12 @@ pub trait OrderHooks<Cx: ?Sized + Send = ()>: Send + Sync + 'static {
     /// confirmed transaction. An error cannot undo the debit: the transaction becomes
     /// [`TransactionState::ReversalDue`], Click is answered `0` and a
     /// [`crate::ShopEvent::ReversalDue`] tells the merchant to reverse the payment.
+    ///
+    /// A delivery that is interrupted before the store commits (the request dropped, the process
+    /// killed, a panic) changes nothing, in every store: the transaction stays prepared, the
+    /// hook's writes on `cx` roll back, and Click's retry delivers again. Effects outside `cx`
+    /// (an e-mail, a call to a warehouse) belong in [`crate::ShopEvent::Confirmed`], after the
+    /// commit, or must be idempotent per `merchant_prepare_id`.
     async fn deliver(&self, cx: &mut Cx, payment: &Transaction) -> Result<(), BoxError>;
 
     /// Releases the reservation when Click cancels. An error is logged; the cancel stands.

@@ -28,13 +28,14 @@ use async_trait::async_trait;
 use crate::answer::Answer;
 use crate::callback::Endpoint;
 use crate::credentials::{Keyring, SecretKey};
-use crate::ids::{ClickTransId, MerchantTransId, ServiceId};
+use crate::ids::{ClickTransId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::memory::MemoryOrders;
 use crate::shop::{Shop, ShopEvent};
 use crate::signature::{sign_complete, sign_prepare};
 use crate::store::{BoxError, Order, OrderHooks, OrderStore, Transaction, TransactionState};
 
 pub mod cases;
+pub mod click_tool;
 
 /// The `sign_time` the simulator sends.
 pub const SIGN_TIME: &str = "2024-01-31 12:30:00";
@@ -45,6 +46,9 @@ pub const SIGN_TIME: &str = "2024-01-31 12:30:00";
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CallbackForm {
     fields: Vec<(String, String)>,
+    /// Fields sent as they are, not percent-encoded (Click's test tool sends `sign_time`'s space
+    /// raw).
+    raw: Vec<String>,
 }
 
 impl CallbackForm {
@@ -74,6 +78,13 @@ impl CallbackForm {
         self
     }
 
+    /// Sends a field's value as it is, without percent-encoding it (a raw space stays a space).
+    #[must_use]
+    pub fn unencoded(mut self, name: &str) -> Self {
+        self.raw.push(name.to_owned());
+        self
+    }
+
     /// Appends a field even if it is already present (to build duplicates).
     #[must_use]
     pub fn append(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -81,11 +92,23 @@ impl CallbackForm {
         self
     }
 
-    /// The `application/x-www-form-urlencoded` body (spaces as `+`).
+    /// The `application/x-www-form-urlencoded` body (spaces as `+`, but fields marked
+    /// [`unencoded`](Self::unencoded) as they are).
     pub fn encode(&self) -> String {
-        url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&self.fields)
-            .finish()
+        let encode =
+            |text: &str| -> String { url::form_urlencoded::byte_serialize(text.as_bytes()).collect() };
+        self.fields
+            .iter()
+            .map(|(name, value)| {
+                let value = if self.raw.contains(name) {
+                    value.clone()
+                } else {
+                    encode(value)
+                };
+                format!("{}={value}", encode(name))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
     }
 }
 
@@ -207,6 +230,73 @@ struct Faults {
     delay_ms: AtomicU64,
     reserves: AtomicUsize,
     releases: AtomicUsize,
+    gates: [Mutex<Option<Arc<Gate>>>; 4],
+}
+
+/// A hook of [`TestOrders`], for [`TestOrders::hold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// `find`.
+    Find,
+    /// `reserve`.
+    Reserve,
+    /// `deliver`.
+    Deliver,
+    /// `release`.
+    Release,
+}
+
+impl Hook {
+    fn index(self) -> usize {
+        match self {
+            Hook::Find => 0,
+            Hook::Reserve => 1,
+            Hook::Deliver => 2,
+            Hook::Release => 3,
+        }
+    }
+}
+
+/// Where held hook calls wait.
+#[derive(Debug)]
+struct Gate {
+    /// One permit per call that arrived.
+    arrived: tokio::sync::Semaphore,
+    /// Closed when released: every waiting and later call passes.
+    open: tokio::sync::Semaphore,
+}
+
+/// Calls of one hook held at their start by [`TestOrders::hold`], until released. Orders the
+/// actors of a race test from inside the hook, instead of by sleeping.
+#[derive(Debug)]
+pub struct Held {
+    faults: Arc<Faults>,
+    hook: Hook,
+    gate: Arc<Gate>,
+}
+
+impl Held {
+    /// Waits until one more call of the hook has arrived and is held.
+    pub async fn arrived(&self) {
+        if let Ok(permit) = self.gate.arrived.acquire().await {
+            permit.forget();
+        }
+    }
+
+    /// Lets every held call, and every later one, go on.
+    pub fn release(&self) {
+        self.gate.open.close();
+        let mut slot = lock(&self.faults.gates[self.hook.index()]);
+        if slot.as_ref().is_some_and(|gate| Arc::ptr_eq(gate, &self.gate)) {
+            *slot = None;
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 /// The error the failing hooks return.
@@ -264,15 +354,36 @@ impl TestOrders {
         self.faults.fail_deliver.store(fail, Ordering::SeqCst);
     }
 
+    /// Holds every call of `hook` at its start until the returned [`Held`] is released (or
+    /// dropped).
+    pub fn hold(&self, hook: Hook) -> Held {
+        let gate = Arc::new(Gate {
+            arrived: tokio::sync::Semaphore::new(0),
+            open: tokio::sync::Semaphore::new(0),
+        });
+        *lock(&self.faults.gates[hook.index()]) = Some(Arc::clone(&gate));
+        Held {
+            faults: Arc::clone(&self.faults),
+            hook,
+            gate,
+        }
+    }
+
     /// Makes every hook sleep this long before it acts (zero: only yield once).
     pub fn delay(&self, delay: Duration) {
         let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.faults.delay_ms.store(millis, Ordering::SeqCst);
     }
 
-    /// Every hook gives other tasks a chance to run first, so races between concurrent callbacks
-    /// really interleave inside the store's transitions.
-    async fn pause(&self) {
+    /// Every hook waits at its gate if held, then gives other tasks a chance to run first, so races
+    /// between concurrent callbacks really interleave inside the store's transitions.
+    async fn pause(&self, hook: Hook) {
+        let gate = lock(&self.faults.gates[hook.index()]).clone();
+        if let Some(gate) = gate {
+            gate.arrived.add_permits(1);
+            // Closed on release: the error is the signal to go on.
+            let _ = gate.open.acquire().await;
+        }
         match self.faults.delay_ms.load(Ordering::SeqCst) {
             0 => tokio::task::yield_now().await,
             millis => tokio::time::sleep(Duration::from_millis(millis)).await,
@@ -292,7 +403,7 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
         service_id: ServiceId,
         merchant_trans_id: &MerchantTransId,
     ) -> Result<Option<Order>, BoxError> {
-        self.pause().await;
+        self.pause(Hook::Find).await;
         if self.faults.fail_find.load(Ordering::SeqCst) {
             return Err(InjectedFailure("find").into());
         }
@@ -300,7 +411,7 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
     }
 
     async fn reserve(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
-        self.pause().await;
+        self.pause(Hook::Reserve).await;
         if self.faults.fail_reserve.load(Ordering::SeqCst) {
             return Err(InjectedFailure("reserve").into());
         }
@@ -309,7 +420,7 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
     }
 
     async fn deliver(&self, cx: &mut Cx, payment: &Transaction) -> Result<(), BoxError> {
-        self.pause().await;
+        self.pause(Hook::Deliver).await;
         if self.faults.fail_deliver.load(Ordering::SeqCst) {
             return Err(InjectedFailure("deliver").into());
         }
@@ -317,7 +428,7 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
     }
 
     async fn release(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
-        self.pause().await;
+        self.pause(Hook::Release).await;
         self.faults.releases.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -435,7 +546,7 @@ impl Harness {
         (click_trans_id, prepare_id.get())
     }
 
-    /// The stored state of a transaction.
+    /// The stored state of the latest transaction of a `click_trans_id`.
     ///
     /// # Panics
     ///
@@ -444,15 +555,37 @@ impl Harness {
         self.transaction(click_trans_id).await.map(|t| t.state)
     }
 
-    /// The stored transaction.
+    /// The latest stored transaction of a `click_trans_id`.
     ///
     /// # Panics
     ///
     /// If the store fails.
     pub async fn transaction(&self, click_trans_id: i64) -> Option<Transaction> {
+        self.transactions_of(click_trans_id).await.pop()
+    }
+
+    /// Every stored transaction of a `click_trans_id`, oldest first.
+    ///
+    /// # Panics
+    ///
+    /// If the store fails.
+    pub async fn transactions_of(&self, click_trans_id: i64) -> Vec<Transaction> {
         self.shop
             .store()
-            .transaction(ClickTransId::new(click_trans_id))
+            .transactions_of(ClickTransId::new(click_trans_id))
+            .await
+            .expect("the store answers")
+    }
+
+    /// The stored transaction of a `merchant_prepare_id`.
+    ///
+    /// # Panics
+    ///
+    /// If the store fails.
+    pub async fn prepared_as(&self, merchant_prepare_id: i64) -> Option<Transaction> {
+        self.shop
+            .store()
+            .transaction(MerchantPrepareId::new(merchant_prepare_id))
             .await
             .expect("the store answers")
     }
@@ -535,11 +668,12 @@ macro_rules! order_store_conformance {
             prepare_paid_order_is_minus_4,
             prepare_closed_order_is_minus_9,
             prepare_conflicting_retry_is_minus_8,
-            prepare_after_cancel_replays_minus_9,
+            prepare_of_a_final_attempt_is_a_new_attempt,
             prepare_after_confirm_is_minus_4,
             complete_confirms_and_delivers_once,
             complete_retry_is_minus_4_without_second_delivery,
             complete_of_unknown_transaction_is_minus_6,
+            complete_names_its_transaction_by_prepare_id,
             complete_wrong_amount_is_minus_2_and_changes_nothing,
             cancel_releases_and_answers_minus_9,
             confirm_after_cancel_is_minus_9,
@@ -551,8 +685,9 @@ macro_rules! order_store_conformance {
             failed_lookup_is_minus_7_and_records_nothing,
             failed_reserve_is_minus_7_and_records_nothing,
             a_resent_prepare_never_sees_a_failing_reservation,
-            an_interrupted_delivery_is_never_repeated,
-            click_test_tool_scenarios,
+            an_interrupted_delivery_changes_nothing,
+            click_tool_on_one_account_three_runs,
+            click_tool_on_three_orders_three_runs,
             concurrent_identical_completes_deliver_once,
             concurrent_completes_of_two_attempts_deliver_once,
             concurrent_confirm_and_cancel_agree,

@@ -2,14 +2,13 @@
 //! Item numbers refer to `bad-inputs.md`, the project's catalogue of bad inputs and faults.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::{Harness, code};
+use super::click_tool::{SCENARIOS, ToolRun};
+use super::{Harness, Hook, code};
 use crate::amount::Amount;
 use crate::answer::Answer;
-use crate::callback::Endpoint;
 use crate::shop::{CancelAfterConfirm, ShopEvent};
 use crate::store::{Order, PaymentKind, ReversalReason, TransactionState};
 
@@ -106,28 +105,61 @@ pub async fn prepare_closed_order_is_minus_9(h: Harness) {
     assert_eq!(h.transaction(id).await, None);
 }
 
-/// Item 48: the same `click_trans_id` with another amount or order answers `-8`, no change.
+/// Bad input 48: a retried Prepare of a prepared attempt with another amount answers `-8` and
+/// changes nothing; the same `click_trans_id` for another order is a new attempt of that order.
 pub async fn prepare_conflicting_retry_is_minus_8(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     h.orders.insert("o-2", payable("2000"));
     let id = h.next_click_trans_id();
-    assert_eq!(code(&h.prepare(id, "o-1", "1000").await), 0);
+    let first = h.prepare(id, "o-1", "1000").await;
+    assert_eq!(code(&first), 0);
     let before = h.transaction(id).await;
     assert_eq!(code(&h.prepare(id, "o-1", "999").await), -8);
-    assert_eq!(code(&h.prepare(id, "o-2", "2000").await), -8);
     assert_eq!(h.transaction(id).await, before);
-    assert_eq!(h.orders.reserves(), 1);
+    let other = h.prepare(id, "o-2", "2000").await;
+    assert_eq!(code(&other), 0, "{other:?}");
+    assert_ne!(other.merchant_prepare_id(), first.merchant_prepare_id());
+    assert_eq!(h.transactions_of(id).await.len(), 2);
+    assert_eq!(h.orders.reserves(), 2);
 }
 
-/// Item 29: a replayed Prepare of a cancelled transaction answers `-9`.
-pub async fn prepare_after_cancel_replays_minus_9(h: Harness) {
+/// Bad input 29: once an attempt is final, a Prepare of the same (`service_id`, `click_trans_id`,
+/// `merchant_trans_id`) is a new attempt judged on its own merits: after a cancel, a still payable
+/// order answers `0` with a new `merchant_prepare_id`; after a confirm, an account does too (Click's
+/// test tool sends the same fixed ids on every run); a closed order answers `-9`.
+pub async fn prepare_of_a_final_attempt_is_a_new_attempt(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let (id, prepare_id) = h.prepared("o-1", "1000").await;
     assert_eq!(
         code(&h.complete(id, "o-1", prepare_id, "1000", -5017).await),
         -9
     );
-    assert_eq!(code(&h.prepare(id, "o-1", "1000").await), -9);
+    let again = h.prepare(id, "o-1", "1000").await;
+    assert_eq!(code(&again), 0, "{again:?}");
+    let new_id = again.merchant_prepare_id().expect("a prepare id").get();
+    assert_ne!(new_id, prepare_id);
+    assert_eq!(h.prepared_as(prepare_id).await.map(|t| t.state), Some(TransactionState::Cancelled));
+    assert_eq!(code(&h.complete(id, "o-1", new_id, "1000", 0).await), 0);
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+
+    h.orders.insert("login", Order::account());
+    let (id, prepare_id) = h.prepared("login", "1000").await;
+    assert_eq!(code(&h.complete(id, "login", prepare_id, "1000", 0).await), 0);
+    let again = h.prepare(id, "login", "1000").await;
+    assert_eq!(code(&again), 0, "{again:?}");
+    let new_id = again.merchant_prepare_id().expect("a prepare id").get();
+    assert_eq!(code(&h.complete(id, "login", new_id, "1000", 0).await), 0);
+    assert_eq!(h.orders.deliveries("login"), 2);
+
+    h.orders.insert("closed", payable("1000"));
+    let (id, prepare_id) = h.prepared("closed", "1000").await;
+    assert_eq!(
+        code(&h.complete(id, "closed", prepare_id, "1000", -5017).await),
+        -9
+    );
+    h.orders.insert("closed", Order::Closed);
+    assert_eq!(code(&h.prepare(id, "closed", "1000").await), -9);
+    assert_eq!(h.transactions_of(id).await.len(), 1);
 }
 
 /// A replayed Prepare of a confirmed transaction, and a new Prepare of the paid order, answer
@@ -186,8 +218,8 @@ pub async fn complete_retry_is_minus_4_without_second_delivery(h: Harness) {
     assert_eq!(h.state(id).await, Some(TransactionState::Confirmed));
 }
 
-/// Items 44 and 45: Complete without Prepare, or with another transaction's prepare id, answers
-/// `-6` and changes nothing.
+/// Bad inputs 44 and 45: a Complete whose `merchant_prepare_id` names no transaction, or one of
+/// another order, answers `-6` and changes nothing.
 pub async fn complete_of_unknown_transaction_is_minus_6(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     h.orders.insert("o-2", payable("1000"));
@@ -207,13 +239,31 @@ pub async fn complete_of_unknown_transaction_is_minus_6(h: Harness) {
         code(&h.complete(id_1, "o-2", prepare_1, "1000", 0).await),
         -6
     );
-    assert_eq!(
-        code(&h.complete(id_2, "o-1", prepare_1, "1000", 0).await),
-        -6
-    );
     assert_eq!(h.state(id_1).await, Some(TransactionState::Prepared));
     assert_eq!(h.state(id_2).await, Some(TransactionState::Prepared));
     assert_eq!(h.orders.deliveries("o-1") + h.orders.deliveries("o-2"), 0);
+}
+
+/// A Complete names its transaction by `merchant_prepare_id`: under another `click_trans_id` than
+/// the Prepare's (as Click's test tool sends it), it confirms that transaction once; the repeat
+/// answers `-4`, and the transaction keeps its Prepare's `click_trans_id`.
+pub async fn complete_names_its_transaction_by_prepare_id(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let (id, prepare_id) = h.prepared("o-1", "1000").await;
+    let (other, again) = (h.next_click_trans_id(), h.next_click_trans_id());
+    assert_eq!(
+        code(&h.complete(other, "o-1", prepare_id, "1000", 0).await),
+        0
+    );
+    assert_eq!(
+        code(&h.complete(again, "o-1", prepare_id, "1000", 0).await),
+        -4
+    );
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+    let transaction = h.prepared_as(prepare_id).await.expect("recorded");
+    assert_eq!(transaction.state, TransactionState::Confirmed);
+    assert_eq!(transaction.click_trans_id.get(), id);
+    assert!(h.transactions_of(other).await.is_empty());
 }
 
 /// Click's test-tool step 5: a Complete with a different amount answers `-2` and a correct one
@@ -424,21 +474,31 @@ pub async fn failed_reserve_is_minus_7_and_records_nothing(h: Harness) {
     assert_eq!(h.orders.deliveries("o-1"), 1);
 }
 
-/// A resent Prepare racing a slow reservation that then fails: no answer names a prepare id that
-/// does not exist afterwards (Click would debit and then get `-6`).
+/// A resent Prepare that arrives while the first one's reservation is still running (and then
+/// fails) does not see the unfinished attempt, and no answer names a prepare id that does not exist
+/// afterwards (Click would debit and then get `-6`). The first Prepare is held inside its reserve
+/// hook until the resent one has passed the store's lookup and reached the order's.
 pub async fn a_resent_prepare_never_sees_a_failing_reservation(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let id = h.next_click_trans_id();
     h.orders.fail_reserve(true);
-    h.orders.delay(Duration::from_millis(100));
-    let first = {
+    let reserve = h.orders.hold(Hook::Reserve);
+    let spawn = || {
         let h = h.clone();
         tokio::spawn(async move { h.prepare(id, "o-1", "1000").await })
     };
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    let resent = h.prepare(id, "o-1", "1000").await;
+    let first = spawn();
+    reserve.arrived().await;
+    let find = h.orders.hold(Hook::Find);
+    let mut resent = spawn();
+    tokio::select! {
+        answer = &mut resent => panic!("the resent Prepare saw the unfinished attempt: {answer:?}"),
+        () = find.arrived() => {}
+    }
+    find.release();
+    reserve.release();
     let first = first.await.expect("the task finishes");
-    h.orders.delay(Duration::ZERO);
+    let resent = resent.await.expect("the task finishes");
     h.orders.fail_reserve(false);
     for answer in [&first, &resent] {
         assert_eq!(code(answer), -7, "{answer:?}");
@@ -448,98 +508,89 @@ pub async fn a_resent_prepare_never_sees_a_failing_reservation(h: Harness) {
     assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
 }
 
-/// A confirm whose request is dropped while the delivery hook runs (Click hung up): Click's retry
-/// never delivers a second time, and the payment is either delivered once or reported for
-/// reversal — never silently lost.
-pub async fn an_interrupted_delivery_is_never_repeated(h: Harness) {
+/// A confirm whose request is dropped while the delivery hook runs (Click hung up, the process
+/// died) changes nothing, in every store: the transaction stays prepared, nothing is delivered or
+/// reported, and Click's retry delivers once.
+pub async fn an_interrupted_delivery_changes_nothing(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let (id, prepare_id) = h.prepared("o-1", "1000").await;
-    h.orders.delay(Duration::from_millis(200));
-    let dropped = tokio::time::timeout(
-        Duration::from_millis(50),
-        h.complete(id, "o-1", prepare_id, "1000", 0),
-    )
-    .await;
-    assert!(dropped.is_err(), "the request was dropped mid-delivery");
-    h.orders.delay(Duration::ZERO);
+    let deliver = h.orders.hold(Hook::Deliver);
+    let confirm = {
+        let h = h.clone();
+        tokio::spawn(async move { h.complete(id, "o-1", prepare_id, "1000", 0).await })
+    };
+    deliver.arrived().await;
+    confirm.abort();
+    let dropped = confirm.await;
+    assert!(dropped.is_err(), "the request was dropped mid-delivery: {dropped:?}");
+    deliver.release();
+    assert_eq!(h.state(id).await, Some(TransactionState::Prepared));
+    assert_eq!(h.orders.deliveries("o-1"), 0);
     let retry = h.complete(id, "o-1", prepare_id, "1000", 0).await;
-    assert!([0, -4].contains(&code(&retry)), "{retry:?}");
-    let again = h.complete(id, "o-1", prepare_id, "1000", 0).await;
-    assert_eq!(code(&again), -4);
-    match (h.orders.deliveries("o-1"), h.state(id).await) {
-        (1, Some(TransactionState::Confirmed)) => {}
-        (0, Some(TransactionState::ReversalDue(ReversalReason::DeliveryFailed))) => {
-            assert_eq!(reversals(&h, ReversalReason::DeliveryFailed), 1);
-        }
-        other => panic!("lost or repeated delivery: {other:?}"),
+    assert_eq!(code(&retry), 0, "{retry:?}");
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "1000", 0).await),
+        -4
+    );
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+    assert_eq!(h.state(id).await, Some(TransactionState::Confirmed));
+    assert_eq!(reversals(&h, ReversalReason::DeliveryFailed), 0);
+}
+
+/// Replays Click's test tool once: every scenario answers what the tool expects.
+async fn replay_click_tool(h: &Harness, orders: [&str; 3], cancel_after_confirm: CancelAfterConfirm) {
+    let mut run = ToolRun::new(
+        h.click.clone(),
+        orders.map(|order| order.parse().expect("a test merchant_trans_id is valid")),
+    )
+    .cancel_after_confirm(cancel_after_confirm);
+    for scenario in &SCENARIOS {
+        let request = run.request(scenario).expect("the chain's Prepare answered an id");
+        let answer = h.shop.handle(request.endpoint, request.body.as_bytes()).await;
+        assert_eq!(
+            code(&answer),
+            run.expected(scenario),
+            "scenario {} ({}), {orders:?}: {answer:?}",
+            scenario.number,
+            scenario.english
+        );
+        run.answered(scenario, answer.merchant_prepare_id().map(|id| id.get()));
     }
 }
 
-/// Click's test tool: its 15 scenarios in the order of its newer generator, on one order (the
-/// order is an account, because the tool pays the same `merchant_trans_id` twice).
-pub async fn click_test_tool_scenarios(h: Harness) {
-    h.orders.insert("user23151", Order::account());
-    let c = &h.click;
-    let send = |endpoint, form| {
-        let h = h.clone();
-        async move { code(&h.send(endpoint, &form).await) }
-    };
-    let bad_sign = |form: super::CallbackForm| form.set("sign_string", "0".repeat(32));
-    let id_1 = h.next_click_trans_id();
-    // 1 Prepare with a bad signature, 2 unknown order, 3 OK.
-    assert_eq!(
-        send(
-            Endpoint::Prepare,
-            bad_sign(c.prepare(id_1, "user23151", "1000"))
-        )
-        .await,
-        -1
-    );
-    assert_eq!(
-        send(Endpoint::Prepare, c.prepare(id_1, "no-such-user", "1000")).await,
-        -5
-    );
-    let answer = h.prepare(id_1, "user23151", "1000").await;
-    assert_eq!(code(&answer), 0);
-    let prepare_1 = answer.merchant_prepare_id().expect("a prepare id").get();
-    // 4 Complete with a bad signature, 5 another amount, 6 OK, 7 again, 8 cancel of the paid one.
-    let complete_1 = |amount, error| c.complete(id_1, "user23151", prepare_1, amount, error);
-    assert_eq!(
-        send(Endpoint::Complete, bad_sign(complete_1("1000", 0))).await,
-        -1
-    );
-    assert_eq!(send(Endpoint::Complete, complete_1("1001", 0)).await, -2);
-    assert_eq!(send(Endpoint::Complete, complete_1("1000", 0)).await, 0);
-    assert_eq!(send(Endpoint::Complete, complete_1("1000", 0)).await, -4);
-    assert_eq!(
-        send(Endpoint::Complete, complete_1("1000", -5017)).await,
-        -4
-    );
-    // 9 Prepare OK, 10 Complete with an unknown prepare id, 11 Complete OK.
-    let (id_2, prepare_2) = h.prepared("user23151", "1000").await;
-    assert_eq!(
-        send(
-            Endpoint::Complete,
-            c.complete(id_2, "user23151", 999_999_999, "1000", 0)
-        )
-        .await,
-        -6
-    );
-    assert_eq!(
-        send(
-            Endpoint::Complete,
-            c.complete(id_2, "user23151", prepare_2, "1000", 0)
-        )
-        .await,
-        0
-    );
-    // 12 Prepare OK, 13 cancel, 14 cancel again, 15 confirm after the cancel.
-    let (id_3, prepare_3) = h.prepared("user23151", "1000").await;
-    let complete_3 = |error| c.complete(id_3, "user23151", prepare_3, "1000", error);
-    assert_eq!(send(Endpoint::Complete, complete_3(-5017)).await, -9);
-    assert_eq!(send(Endpoint::Complete, complete_3(-5017)).await, -9);
-    assert_eq!(send(Endpoint::Complete, complete_3(0)).await, -9);
-    assert_eq!(h.orders.deliveries("user23151"), 2);
+/// Click's test tool with one `merchant_trans_id` for all three chains, an account: it passes
+/// three runs in a row (the tool sends the same `click_trans_id`s every time), the third with
+/// `-9` configured for a cancel after confirm; each run tops the account up twice.
+pub async fn click_tool_on_one_account_three_runs(h: Harness) {
+    h.orders.insert("user-42", Order::account());
+    for run in 1..=3 {
+        let answer = if run == 3 {
+            CancelAfterConfirm::Cancelled
+        } else {
+            CancelAfterConfirm::AlreadyPaid
+        };
+        let h = Harness {
+            shop: h.shop.clone().cancel_after_confirm(answer),
+            ..h.clone()
+        };
+        replay_click_tool(&h, ["user-42"; 3], answer).await;
+        assert_eq!(h.orders.deliveries("user-42"), 2 * run, "run {run}");
+    }
+}
+
+/// Click's test tool with a fresh one-time order of 500 so'm per chain: it passes three runs in a
+/// row with the same `click_trans_id`s; chains 1 and 2 pay their orders once, chain 3 cancels.
+pub async fn click_tool_on_three_orders_three_runs(h: Harness) {
+    for run in 1..=3 {
+        let orders = ["a", "b", "c"].map(|chain| format!("tool-{run}-{chain}"));
+        for order in &orders {
+            h.orders.insert(order, payable("500"));
+        }
+        let ids = [&orders[0], &orders[1], &orders[2]].map(String::as_str);
+        replay_click_tool(&h, ids, CancelAfterConfirm::AlreadyPaid).await;
+        let deliveries = orders.each_ref().map(|order| h.orders.deliveries(order));
+        assert_eq!(deliveries, [1, 1, 0], "run {run}");
+    }
 }
 
 /// Item 61: 50 identical concurrent Completes: one `0`, 49 `-4`, one delivery, the transaction

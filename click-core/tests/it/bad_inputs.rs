@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use click_core::testing::{CallbackForm, Click, Harness, TestOrders, code};
 use click_core::{
-    ClickTransId, Endpoint, Keyring, MemoryStore, MerchantTransId, NewPrepare, Order, OrderStore,
+    ClickTransId, Endpoint, Keyring, MemoryStore, MerchantPrepareId, MerchantTransId, NewPrepare, Order, OrderStore,
     Outcome, Prepared, SecretKey, ServiceId, Shop, StoreError, Transaction, TransactionState,
     Transition,
 };
@@ -359,49 +359,80 @@ async fn a20_malformed_sign_time_is_minus_8() {
     }
 }
 
-/// A store that counts every call, to prove nothing is looked up before the signature verifies.
-struct CountingStore {
+/// A `MemoryStore` whose every call first runs `before`: to count calls, or to fail them.
+struct Instrumented {
     inner: MemoryStore<TestOrders>,
-    calls: Arc<AtomicUsize>,
+    before: Box<dyn Fn() -> Result<(), StoreError> + Send + Sync>,
 }
 
 #[async_trait]
-impl OrderStore for CountingStore {
+impl OrderStore for Instrumented {
     async fn order(
         &self,
         service_id: ServiceId,
         id: &MerchantTransId,
     ) -> Result<Option<Order>, StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        (self.before)()?;
         self.inner.order(service_id, id).await
     }
-    async fn transaction(&self, id: ClickTransId) -> Result<Option<Transaction>, StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+    async fn prepared_attempt(
+        &self,
+        service_id: ServiceId,
+        click_trans_id: ClickTransId,
+        id: &MerchantTransId,
+    ) -> Result<Option<Transaction>, StoreError> {
+        (self.before)()?;
+        self.inner
+            .prepared_attempt(service_id, click_trans_id, id)
+            .await
+    }
+    async fn transaction(
+        &self,
+        id: MerchantPrepareId,
+    ) -> Result<Option<Transaction>, StoreError> {
+        (self.before)()?;
         self.inner.transaction(id).await
     }
+    async fn transactions_of(&self, id: ClickTransId) -> Result<Vec<Transaction>, StoreError> {
+        (self.before)()?;
+        self.inner.transactions_of(id).await
+    }
     async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        (self.before)()?;
         self.inner.prepare(new).await
     }
-    async fn complete(&self, id: ClickTransId, to: Outcome) -> Result<Transition, StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+    async fn complete(
+        &self,
+        id: MerchantPrepareId,
+        to: Outcome,
+    ) -> Result<Transition, StoreError> {
+        (self.before)()?;
         self.inner.complete(id, to).await
     }
+}
+
+/// A harness over an [`Instrumented`] store.
+async fn instrumented(before: impl Fn() -> Result<(), StoreError> + Send + Sync + 'static) -> Harness {
+    Harness::new(
+        move |hooks| async move {
+            Instrumented {
+                inner: MemoryStore::new(hooks),
+                before: Box::new(before),
+            }
+        },
+        1,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn b21_a_flipped_signature_digit_is_minus_1_with_no_lookup() {
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&calls);
-    let h = Harness::new(
-        move |hooks| async move {
-            CountingStore {
-                inner: MemoryStore::new(hooks),
-                calls: counter,
-            }
-        },
-        1,
-    )
+    let h = instrumented(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    })
     .await;
     h.orders.insert("o-1", payable("1000"));
     for form in [
@@ -728,55 +759,17 @@ async fn d59_a_late_complete_is_still_confirmed() {
 /// then Click's retry succeeds.
 #[tokio::test]
 async fn d60_store_failure_is_minus_7_and_recoverable() {
-    struct Flaky {
-        inner: MemoryStore<TestOrders>,
-        down: Arc<std::sync::atomic::AtomicBool>,
-    }
-    impl Flaky {
-        fn check(&self) -> Result<(), StoreError> {
-            if self.down.load(Ordering::SeqCst) {
-                Err(StoreError::backend(std::io::Error::other(
-                    "connection refused",
-                )))
-            } else {
-                Ok(())
-            }
-        }
-    }
-    #[async_trait]
-    impl OrderStore for Flaky {
-        async fn order(
-            &self,
-            s: ServiceId,
-            id: &MerchantTransId,
-        ) -> Result<Option<Order>, StoreError> {
-            self.check()?;
-            self.inner.order(s, id).await
-        }
-        async fn transaction(&self, id: ClickTransId) -> Result<Option<Transaction>, StoreError> {
-            self.check()?;
-            self.inner.transaction(id).await
-        }
-        async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
-            self.check()?;
-            self.inner.prepare(new).await
-        }
-        async fn complete(&self, id: ClickTransId, to: Outcome) -> Result<Transition, StoreError> {
-            self.check()?;
-            self.inner.complete(id, to).await
-        }
-    }
     let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let switch = Arc::clone(&down);
-    let h = Harness::new(
-        move |hooks| async move {
-            Flaky {
-                inner: MemoryStore::new(hooks),
-                down: switch,
-            }
-        },
-        1,
-    )
+    let h = instrumented(move || {
+        if switch.load(Ordering::SeqCst) {
+            Err(StoreError::backend(std::io::Error::other(
+                "connection refused",
+            )))
+        } else {
+            Ok(())
+        }
+    })
     .await;
     h.orders.insert("o-1", payable("1000"));
     down.store(true, Ordering::SeqCst);

@@ -2,6 +2,7 @@
 
 mod bad_inputs;
 mod conformance;
+mod memory;
 mod model;
 mod secrets;
 mod shop;

@@ -27,7 +27,7 @@ impl Attempt {
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Prepare(usize),
-    /// A Prepare of a known attempt with another amount: a conflicting retry.
+    /// A Prepare of a prepared attempt with another amount: a conflicting retry.
     ConflictingPrepare(usize),
     Confirm(usize),
     Cancel(usize),
@@ -49,17 +49,15 @@ struct Model {
 }
 
 impl Model {
-    /// The expected code of a Prepare, updating the model.
+    /// The expected code of a Prepare, updating the model: `states` holds each attempt's latest
+    /// transaction.
     fn prepare(&mut self, index: usize, attempt: Attempt, prepare_id: Option<i64>) -> i32 {
         if attempt.sends_zero() {
             return -2;
         }
-        if let Some((state, _)) = self.states.get(&index) {
-            return match state {
-                State::Prepared => 0,
-                State::Cancelled => -9,
-                State::Confirmed | State::ReversalDue => -4,
-            };
+        // A retry while prepared replays; once final, the same ids start a new attempt.
+        if let Some((State::Prepared, _)) = self.states.get(&index) {
+            return 0;
         }
         if attempt.order < 2 && self.paid[attempt.order] {
             return -4;
@@ -171,15 +169,19 @@ async fn check(attempts: Vec<Attempt>, steps: Vec<Step>) {
                     )
                     .await;
                 let id = answer.merchant_prepare_id().map(|id| id.get());
-                if let Some((_, known)) = model.states.get(&index)
-                    && code(&answer) == 0
-                {
-                    assert_eq!(id, Some(*known), "step {n}: a retry replays the same id");
+                match model.states.get(&index) {
+                    Some((State::Prepared, known)) => {
+                        assert_eq!(id, Some(*known), "step {n}: a retry replays the same id");
+                    }
+                    Some((_, old)) if code(&answer) == 0 => {
+                        assert_ne!(id, Some(*old), "step {n}: a new attempt gets a new id");
+                    }
+                    _ => {}
                 }
                 (index, code(&answer), model.prepare(index, attempt, id))
             }
             Step::ConflictingPrepare(index) => {
-                if !model.states.contains_key(&index) {
+                if !matches!(model.states.get(&index), Some((State::Prepared, _))) {
                     continue;
                 }
                 let attempt = attempts[index];

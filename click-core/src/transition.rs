@@ -1,0 +1,271 @@
+//! The Prepare and Complete transitions, written once for every store over [`Steps`]: the
+//! primitive steps of one unit of work (a database transaction, or the memory store's lock on one
+//! order).
+//!
+//! A store supplies the steps and its own way of opening a unit of work; [`prepare`] and
+//! [`complete`] do the rest, in the same order everywhere:
+//!
+//! - **Prepare**: a one-time order that is already paid records nothing; otherwise the attempt is
+//!   inserted (or the prepared attempt of the same `service_id`, `click_trans_id` and
+//!   `merchant_trans_id` is returned unchanged), the reserve hook runs, and the unit commits. A
+//!   failing reservation rolls everything back.
+//! - **Complete**: the transaction leaves [`TransactionState::Prepared`] (or, if it already left,
+//!   nothing changes). A cancel runs the release hook in a savepoint (its failure is logged, the
+//!   cancel stands). A confirm of a one-time order claims the order first — a claim held by another
+//!   transaction makes this one [`ReversalReason::OrderAlreadyPaid`] — then runs the delivery hook
+//!   in a savepoint: a failing delivery rolls back the hook's own writes and makes the transaction
+//!   [`ReversalReason::DeliveryFailed`].
+//!
+//! A unit of work dropped before [`Steps::commit`] (a dropped request, a panic in a hook, a process
+//! killed) must change nothing: that is what makes an interrupted delivery safe to deliver again
+//! on Click's retry.
+//!
+//! A store's [`OrderStore::complete`](crate::OrderStore::complete) is then, in essence,
+//! `transition::complete(self.begin().await?, &self.hooks, merchant_prepare_id, to).await`;
+//! [`crate::MemoryStore`] is the shortest complete example.
+
+use std::future::Future;
+
+use crate::ids::{MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
+use crate::store::{
+    BoxError, NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason, StoreError,
+    Transaction, TransactionState, Transition,
+};
+
+/// What [`Steps::insert_attempt`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// The attempt was inserted, prepared, under this new id.
+    New(MerchantPrepareId),
+    /// A prepared attempt of the same (`service_id`, `click_trans_id`, `merchant_trans_id`)
+    /// holds the place: nothing was inserted.
+    Existing(Transaction),
+}
+
+/// The primitive steps of one unit of work of a store. Everything a unit does is kept only if
+/// [`commit`](Self::commit) succeeds; dropped without it, the unit changes nothing.
+///
+/// The guarantees come from the store, not from the order of the steps: [`insert_attempt`]
+/// (Self::insert_attempt) must refuse a second prepared attempt of one (`service_id`,
+/// `click_trans_id`, `merchant_trans_id`), [`update_state`](Self::update_state) must move a row
+/// only if it is in the expected state, and [`claim_order`](Self::claim_order) must let one
+/// transaction per one-time order win — each atomically against concurrent units (a unique key, a
+/// row lock, a lock on the order).
+pub trait Steps: Send {
+    /// What the merchant's hooks receive: the open database transaction, or `()`.
+    type Cx: ?Sized + Send;
+
+    /// The hooks' context.
+    fn cx(&mut self) -> &mut Self::Cx;
+
+    /// Whether a one-time order already has a debited transaction.
+    fn order_paid(
+        &mut self,
+        service_id: ServiceId,
+        merchant_trans_id: &MerchantTransId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Inserts a prepared attempt, or finds the prepared attempt of the same (`service_id`,
+    /// `click_trans_id`, `merchant_trans_id`) that a concurrent unit committed first.
+    fn insert_attempt(
+        &mut self,
+        new: &NewPrepare,
+    ) -> impl Future<Output = Result<Inserted, StoreError>> + Send;
+
+    /// Moves a transaction from state `from` to state `to`, with `merchant_confirm_id` set to
+    /// `confirm_id`; the row as it is now, or `None` if it was not in state `from`.
+    fn update_state(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+        from: TransactionState,
+        to: TransactionState,
+        confirm_id: Option<MerchantConfirmId>,
+    ) -> impl Future<Output = Result<Option<Transaction>, StoreError>> + Send;
+
+    /// The transaction as this unit sees it.
+    fn transaction(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> impl Future<Output = Result<Option<Transaction>, StoreError>> + Send;
+
+    /// Claims the transaction's one-time order for it; `false` if another transaction holds it.
+    fn claim_order(
+        &mut self,
+        transaction: &Transaction,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Opens a savepoint around a hook (a no-op where hooks write nothing of the store's).
+    fn savepoint(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Keeps what the hook wrote since [`savepoint`](Self::savepoint).
+    fn release_savepoint(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Undoes what the hook wrote since [`savepoint`](Self::savepoint), and closes it.
+    fn rollback_to_savepoint(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Makes everything the unit did durable and visible.
+    fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send
+    where
+        Self: Sized;
+
+    /// Undoes everything the unit did.
+    fn rollback(self) -> impl Future<Output = Result<(), StoreError>> + Send
+    where
+        Self: Sized;
+}
+
+/// Records a Prepare in `steps` and reserves the order through `hooks`, then commits.
+///
+/// # Errors
+///
+/// A step failed, or the reserve hook did ([`StoreError::Hook`]); nothing was recorded.
+pub async fn prepare<S, H>(mut steps: S, hooks: &H, new: NewPrepare) -> Result<Prepared, StoreError>
+where
+    S: Steps,
+    H: OrderHooks<S::Cx> + ?Sized,
+{
+    if new.kind == PaymentKind::Order
+        && steps
+            .order_paid(new.service_id, &new.merchant_trans_id)
+            .await?
+    {
+        steps.rollback().await?;
+        return Ok(Prepared::OrderAlreadyPaid);
+    }
+    let merchant_prepare_id = match steps.insert_attempt(&new).await? {
+        Inserted::New(id) => id,
+        Inserted::Existing(existing) => {
+            steps.rollback().await?;
+            return Ok(Prepared::Existing(existing));
+        }
+    };
+    let transaction = new.prepared(merchant_prepare_id);
+    if let Err(error) = hooks.reserve(steps.cx(), &transaction).await {
+        // Rolling back is best effort: dropping the unit undoes it as well.
+        let _ = steps.rollback().await;
+        return Err(StoreError::Hook(error));
+    }
+    steps.commit().await?;
+    Ok(Prepared::Created(transaction))
+}
+
+/// Moves a prepared transaction to confirmed (delivering it) or cancelled (releasing it) in
+/// `steps`, then commits; says what it found and did.
+///
+/// # Errors
+///
+/// A step failed; nothing was changed.
+pub async fn complete<S, H>(
+    mut steps: S,
+    hooks: &H,
+    merchant_prepare_id: MerchantPrepareId,
+    to: Outcome,
+) -> Result<Transition, StoreError>
+where
+    S: Steps,
+    H: OrderHooks<S::Cx> + ?Sized,
+{
+    let (state, confirm_id) = match to {
+        Outcome::Confirm => (
+            TransactionState::Confirmed,
+            Some(MerchantConfirmId::new(merchant_prepare_id.get())),
+        ),
+        Outcome::Cancel => (TransactionState::Cancelled, None),
+    };
+    let moved = steps
+        .update_state(
+            merchant_prepare_id,
+            TransactionState::Prepared,
+            state,
+            confirm_id,
+        )
+        .await?;
+    let Some(mut transaction) = moved else {
+        let current = steps
+            .transaction(merchant_prepare_id)
+            .await?
+            .ok_or(StoreError::UnknownTransaction(merchant_prepare_id))?;
+        steps.rollback().await?;
+        return Ok(Transition::Unchanged(current));
+    };
+    if to == Outcome::Cancel {
+        let released = in_savepoint(&mut steps, hooks, Hook::Release, &transaction).await?;
+        if let Err(error) = released {
+            tracing::warn!(
+                merchant_prepare_id = merchant_prepare_id.get(),
+                error = error.as_ref() as &dyn std::error::Error,
+                "release hook failed; the cancel stands"
+            );
+        }
+        steps.commit().await?;
+        return Ok(Transition::Cancelled(transaction));
+    }
+    if transaction.kind == PaymentKind::Order && !steps.claim_order(&transaction).await? {
+        let reason = ReversalReason::OrderAlreadyPaid;
+        mark_reversal_due(&mut steps, &mut transaction, reason).await?;
+        steps.commit().await?;
+        return Ok(Transition::OrderAlreadyPaid(transaction));
+    }
+    let delivered = in_savepoint(&mut steps, hooks, Hook::Deliver, &transaction).await?;
+    if let Err(error) = delivered {
+        tracing::error!(
+            merchant_prepare_id = merchant_prepare_id.get(),
+            error = error.as_ref() as &dyn std::error::Error,
+            "delivery hook failed after Click debited the customer"
+        );
+        mark_reversal_due(&mut steps, &mut transaction, ReversalReason::DeliveryFailed).await?;
+    }
+    steps.commit().await?;
+    Ok(Transition::Confirmed(transaction))
+}
+
+/// The hooks a transition runs in a savepoint.
+#[derive(Debug, Clone, Copy)]
+enum Hook {
+    Deliver,
+    Release,
+}
+
+/// Runs a hook inside a savepoint that keeps its writes only if it succeeds. The outer error is
+/// a failed step; the inner one the hook's.
+async fn in_savepoint<S, H>(
+    steps: &mut S,
+    hooks: &H,
+    hook: Hook,
+    transaction: &Transaction,
+) -> Result<Result<(), BoxError>, StoreError>
+where
+    S: Steps,
+    H: OrderHooks<S::Cx> + ?Sized,
+{
+    steps.savepoint().await?;
+    let outcome = match hook {
+        Hook::Deliver => hooks.deliver(steps.cx(), transaction).await,
+        Hook::Release => hooks.release(steps.cx(), transaction).await,
+    };
+    match outcome {
+        Ok(()) => steps.release_savepoint().await?,
+        Err(_) => steps.rollback_to_savepoint().await?,
+    }
+    Ok(outcome)
+}
+
+async fn mark_reversal_due<S: Steps>(
+    steps: &mut S,
+    transaction: &mut Transaction,
+    reason: ReversalReason,
+) -> Result<(), StoreError> {
+    let state = TransactionState::ReversalDue(reason);
+    let moved = steps
+        .update_state(
+            transaction.merchant_prepare_id,
+            TransactionState::Confirmed,
+            state,
+            transaction.merchant_confirm_id,
+        )
+        .await?;
+    *transaction = moved.ok_or(StoreError::UnknownTransaction(
+        transaction.merchant_prepare_id,
+    ))?;
+    Ok(())
+}
