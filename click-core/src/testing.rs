@@ -95,8 +95,9 @@ impl CallbackForm {
     /// The `application/x-www-form-urlencoded` body (spaces as `+`, but fields marked
     /// [`unencoded`](Self::unencoded) as they are).
     pub fn encode(&self) -> String {
-        let encode =
-            |text: &str| -> String { url::form_urlencoded::byte_serialize(text.as_bytes()).collect() };
+        let encode = |text: &str| -> String {
+            url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+        };
         self.fields
             .iter()
             .map(|(name, value)| {
@@ -287,7 +288,10 @@ impl Held {
     pub fn release(&self) {
         self.gate.open.close();
         let mut slot = lock(&self.faults.gates[self.hook.index()]);
-        if slot.as_ref().is_some_and(|gate| Arc::ptr_eq(gate, &self.gate)) {
+        if slot
+            .as_ref()
+            .is_some_and(|gate| Arc::ptr_eq(gate, &self.gate))
+        {
             *slot = None;
         }
     }

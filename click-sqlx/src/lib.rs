@@ -85,6 +85,7 @@
 //! integer tiyin. Store errors become `-7` answers, with the driver's error (`sqlx::Error`,
 //! `rusqlite::Error`) kept as the source for the log.
 
+mod database;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -96,12 +97,14 @@ mod sql;
 mod sqlite;
 mod store;
 
+pub use database::Database;
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use store::SqlStore;
 
 /// The workspace README's examples, compiled as doctests here: this crate sees both click-core and
 /// the stores.

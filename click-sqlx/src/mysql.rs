@@ -3,67 +3,98 @@
 use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::{Executor, FromRow, MySql, MySqlConnection, Row};
 
-crate::store::sql_store!(
-    /// Click's transactions in MySQL or MariaDB (InnoDB); hooks receive the open
-    /// `MySqlConnection`.
-    ///
-    /// Concurrency rests on InnoDB row locks: the conditional `UPDATE … WHERE state = 0` is a
-    /// locking read of the current row version even under `REPEATABLE READ`, so of concurrent
-    /// Completes of one transaction only the first matches; concurrent confirms of one order queue
-    /// on the `click_paid_orders` primary key, and its duplicate-key error lets only the first one
-    /// claim it. `merchant_trans_id` is stored as `VARBINARY(255)`: compared byte for byte, with no case
-    /// folding or trailing-space padding from a collation.
-    MySqlStore,
-    sqlx::MySql,
-    sqlx::MySqlPool,
-    sqlx::MySqlConnection,
-    crate::sql::QUESTION,
-    crate::schema::MYSQL,
-    "BEGIN",
-    "migrations/mysql",
-    dialect
-);
+use crate::database::driver::{Bind, Driver};
+use crate::database::{Database, bound};
+use crate::row::TransactionRow;
 
-/// The steps whose shape is MySQL's own: no `RETURNING`, so the id comes from
-/// `LAST_INSERT_ID()` and the moved row is read back.
-mod dialect {
-    use click_core::ClickTransId;
-    use sqlx::mysql::MySqlArguments;
-    use sqlx::query::Query;
-    use sqlx::{MySql, MySqlConnection};
+/// Click's transactions in MySQL or MariaDB (InnoDB); hooks receive the open
+/// `MySqlConnection`.
+///
+/// Concurrency rests on InnoDB row locks: the conditional `UPDATE … WHERE state = ?` is a
+/// locking read of the current row version even under `REPEATABLE READ`, so of concurrent
+/// Completes of one transaction only the first matches; concurrent confirms of one order queue
+/// on the `click_paid_orders` primary key, and its duplicate-key error lets only the first one
+/// claim it; concurrent identical Prepares queue on the unique key of the generated
+/// `prepared_click_trans_id` column (`NULL` once an attempt is final). `merchant_trans_id` is
+/// stored as `VARBINARY(255)`: compared byte for byte, with no case folding or trailing-space
+/// padding from a collation.
+pub type MySqlStore<H> = crate::SqlStore<MySql, H>;
 
-    use crate::row::TransactionRow;
+impl Database for MySql {}
 
-    /// The new `merchant_prepare_id`; `None` when a concurrent Prepare's row holds the
-    /// `click_trans_id` (a duplicate key, which leaves the transaction usable).
-    pub(super) async fn inserted(
+impl Driver for MySql {
+    const SQL: crate::sql::Sql = crate::sql::QUESTION;
+    const SCHEMA: crate::schema::Schema = crate::schema::MYSQL;
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
+        &MIGRATOR
+    }
+
+    async fn rows(
         conn: &mut MySqlConnection,
-        insert: Query<'_, MySql, MySqlArguments>,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Vec<TransactionRow>, sqlx::Error> {
+        bound(sql, binds)
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(TransactionRow::from_row)
+            .collect()
+    }
+
+    async fn execute(
+        conn: &mut MySqlConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<u64, sqlx::Error> {
+        Ok(bound(sql, binds).execute(conn).await?.rows_affected())
+    }
+
+    /// `LAST_INSERT_ID()`; a duplicate key (which leaves the transaction usable) is `None`.
+    async fn insert(
+        conn: &mut MySqlConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
     ) -> Result<Option<i64>, sqlx::Error> {
-        match insert.execute(conn).await {
+        match bound(sql, binds).execute(conn).await {
             Ok(done) => i64::try_from(done.last_insert_id())
                 .map(Some)
                 .map_err(|error| sqlx::Error::Decode(Box::new(error))),
-            Err(error) if crate::store::is_unique_violation(&error) => Ok(None),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(None),
             Err(error) => Err(error),
         }
     }
 
-    /// The updated row, read back under the update's row lock; `None` when no prepared row
-    /// matched.
-    pub(super) async fn moved(
+    async fn integer(
         conn: &mut MySqlConnection,
-        update: Query<'_, MySql, MySqlArguments>,
-        click_trans_id: ClickTransId,
-    ) -> Result<Option<TransactionRow>, sqlx::Error> {
-        if update.execute(&mut *conn).await?.rows_affected() == 0 {
-            return Ok(None);
-        }
-        sqlx::query_as(crate::sql::QUESTION.select_transaction)
-            .bind(click_trans_id.get())
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Option<i64>, sqlx::Error> {
+        bound(sql, binds)
             .fetch_optional(conn)
-            .await
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()
+    }
+
+    async fn bytes(
+        conn: &mut MySqlConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        bound(sql, binds)
+            .fetch_optional(conn)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()
+    }
+
+    async fn script(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {
+        conn.execute(sql).await.map(|_| ())
     }
 }
 

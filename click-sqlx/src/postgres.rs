@@ -3,59 +3,89 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor, FromRow, PgConnection, Postgres, Row};
 
-crate::store::sql_store!(
-    /// Click's transactions in PostgreSQL; hooks receive the open `PgConnection`.
-    ///
-    /// Concurrency rests on row locks and constraints under the default `READ COMMITTED`
-    /// isolation: concurrent Completes of one transaction queue on its row lock in the conditional
-    /// `UPDATE … WHERE state = 0`, and the re-checked condition lets only the first one match;
-    /// concurrent confirms of one order queue on the `click_paid_orders` primary key, and
-    /// `INSERT … ON CONFLICT DO NOTHING` lets only the first one claim it.
-    PgStore,
-    sqlx::Postgres,
-    sqlx::PgPool,
-    sqlx::PgConnection,
-    crate::sql::DOLLAR,
-    crate::schema::POSTGRES,
-    "BEGIN",
-    "migrations/postgres",
-    dialect
-);
+use crate::database::driver::{Bind, Driver};
+use crate::database::{Database, bound};
+use crate::row::TransactionRow;
 
-/// The steps whose shape is PostgreSQL's own: `RETURNING` saves a read after each write.
-mod dialect {
-    use click_core::ClickTransId;
-    use sqlx::postgres::PgArguments;
-    use sqlx::query::Query;
-    use sqlx::{FromRow, PgConnection, Postgres, Row};
+/// Click's transactions in PostgreSQL; hooks receive the open `PgConnection`.
+///
+/// Concurrency rests on row locks and constraints under the default `READ COMMITTED`
+/// isolation: concurrent Completes of one transaction queue on its row lock in the conditional
+/// `UPDATE … WHERE state = $4`, and the re-checked condition lets only the first one match;
+/// concurrent confirms of one order queue on the `click_paid_orders` primary key, and
+/// `INSERT … ON CONFLICT DO NOTHING` lets only the first one claim it; concurrent identical
+/// Prepares queue on the partial unique index of prepared attempts the same way.
+pub type PgStore<H> = crate::SqlStore<Postgres, H>;
 
-    use crate::row::TransactionRow;
+impl Database for Postgres {}
 
-    /// The new `merchant_prepare_id`; `None` when `ON CONFLICT DO NOTHING` met the
-    /// `click_trans_id` of a concurrent Prepare, after waiting for it to commit.
-    pub(super) async fn inserted(
+impl Driver for Postgres {
+    const SQL: crate::sql::Sql = crate::sql::DOLLAR;
+    const SCHEMA: crate::schema::Schema = crate::schema::POSTGRES;
+
+    fn migrator() -> &'static sqlx::migrate::Migrator {
+        static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+        &MIGRATOR
+    }
+
+    async fn rows(
         conn: &mut PgConnection,
-        insert: Query<'_, Postgres, PgArguments>,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Vec<TransactionRow>, sqlx::Error> {
+        bound(sql, binds)
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(TransactionRow::from_row)
+            .collect()
+    }
+
+    async fn execute(
+        conn: &mut PgConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<u64, sqlx::Error> {
+        Ok(bound(sql, binds).execute(conn).await?.rows_affected())
+    }
+
+    /// `ON CONFLICT DO NOTHING RETURNING`: no row when a unique index refused it.
+    async fn insert(
+        conn: &mut PgConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
     ) -> Result<Option<i64>, sqlx::Error> {
-        insert
+        Self::integer(conn, sql, binds).await
+    }
+
+    async fn integer(
+        conn: &mut PgConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Option<i64>, sqlx::Error> {
+        bound(sql, binds)
             .fetch_optional(conn)
             .await?
             .map(|row| row.try_get(0))
             .transpose()
     }
 
-    /// The updated row, or `None` when no prepared row matched.
-    pub(super) async fn moved(
+    async fn bytes(
         conn: &mut PgConnection,
-        update: Query<'_, Postgres, PgArguments>,
-        _: ClickTransId,
-    ) -> Result<Option<TransactionRow>, sqlx::Error> {
-        update
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        bound(sql, binds)
             .fetch_optional(conn)
             .await?
-            .map(|row| TransactionRow::from_row(&row))
+            .map(|row| row.try_get(0))
             .transpose()
+    }
+
+    async fn script(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+        conn.execute(sql).await.map(|_| ())
     }
 }
 

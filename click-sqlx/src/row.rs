@@ -28,9 +28,14 @@ pub(crate) const DELIVERY_FAILED: i32 = 3;
 /// The `state` code of a transaction that paid an already paid order.
 pub(crate) const ORDER_ALREADY_PAID: i32 = 4;
 
+/// The `kind` code of a one-time order.
+pub(crate) const ORDER: i32 = 0;
+/// The `kind` code of an account top-up.
+pub(crate) const TOP_UP: i32 = 1;
+
 /// The columns every query selects, in this order.
 #[derive(Debug, sqlx::FromRow)]
-pub(crate) struct TransactionRow {
+pub struct TransactionRow {
     pub(crate) click_trans_id: i64,
     pub(crate) service_id: i64,
     pub(crate) click_paydoc_id: i64,
@@ -42,11 +47,22 @@ pub(crate) struct TransactionRow {
     pub(crate) merchant_confirm_id: Option<i64>,
 }
 
+/// The stored code of a state.
+pub(crate) fn state_code(state: TransactionState) -> i32 {
+    match state {
+        TransactionState::Prepared => PREPARED,
+        TransactionState::Confirmed => CONFIRMED,
+        TransactionState::Cancelled => CANCELLED,
+        TransactionState::ReversalDue(ReversalReason::DeliveryFailed) => DELIVERY_FAILED,
+        TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid) => ORDER_ALREADY_PAID,
+    }
+}
+
 /// The stored code of a kind.
 pub(crate) fn kind_code(kind: PaymentKind) -> i32 {
     match kind {
-        PaymentKind::Order => 0,
-        PaymentKind::TopUp => 1,
+        PaymentKind::Order => ORDER,
+        PaymentKind::TopUp => TOP_UP,
     }
 }
 
@@ -70,8 +86,8 @@ impl TryFrom<TransactionRow> for Transaction {
             _ => return Err(corrupt("state")),
         };
         let kind = match row.kind {
-            0 => PaymentKind::Order,
-            1 => PaymentKind::TopUp,
+            ORDER => PaymentKind::Order,
+            TOP_UP => PaymentKind::TopUp,
             _ => return Err(corrupt("kind")),
         };
         let amount = u64::try_from(row.amount_tiyin)
@@ -90,5 +106,28 @@ impl TryFrom<TransactionRow> for Transaction {
             merchant_confirm_id: row.merchant_confirm_id.map(MerchantConfirmId::new),
             state,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PREPARED;
+
+    /// The unique index of prepared attempts is DDL, where no bind exists: it spells the code of
+    /// [`PREPARED`] as text, and must spell this one.
+    #[test]
+    fn the_migrations_spell_the_prepared_code() {
+        for sql in [
+            include_str!("../migrations/postgres/2_attempts_by_merchant_prepare_id.sql"),
+            include_str!("../migrations/mysql/2_attempts_by_merchant_prepare_id.sql"),
+            include_str!("../migrations/sqlite/2_attempts_by_merchant_prepare_id.sql"),
+        ] {
+            let condition = format!("state = {PREPARED}");
+            assert!(sql.contains(&condition), "{condition} in {sql}");
+            assert_eq!(
+                sql.matches("state = ").count(),
+                sql.matches(&condition).count()
+            );
+        }
     }
 }

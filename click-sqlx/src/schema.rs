@@ -3,8 +3,57 @@
 //! `_sqlx_migrations`, which belongs to the application), each version once, with a checksum that
 //! refuses an edited migration.
 
+use crate::database::Database;
+use crate::database::driver::Bind;
+
+/// Applies every embedded migration not applied yet, on one connection, under the database's
+/// migration lock.
+pub(crate) async fn migrate<D: Database>(conn: &mut D::Connection) -> Result<(), sqlx::Error> {
+    let schema = D::SCHEMA;
+    D::script(conn, schema.begin).await?;
+    let applied = apply::<D>(conn, &schema).await;
+    match applied {
+        Ok(()) => D::script(conn, schema.commit).await,
+        Err(error) => {
+            D::script(conn, schema.rollback).await.ok();
+            Err(error)
+        }
+    }
+}
+
+async fn apply<D: Database>(conn: &mut D::Connection, schema: &Schema) -> Result<(), sqlx::Error> {
+    if let Some(lock) = schema.lock
+        && D::integer(conn, lock, &[]).await? != Some(1)
+    {
+        return Err(sqlx::Error::Protocol(
+            "could not take the migration lock".into(),
+        ));
+    }
+    D::script(conn, schema.create_table).await?;
+    for migration in D::migrator().iter() {
+        let version = [Bind::Int(migration.version)];
+        match D::bytes(conn, schema.select_checksum, &version).await? {
+            Some(checksum) if checksum == *migration.checksum => continue,
+            Some(_) => {
+                return Err(sqlx::Error::Migrate(Box::new(
+                    sqlx::migrate::MigrateError::VersionMismatch(migration.version),
+                )));
+            }
+            None => {}
+        }
+        D::script(conn, &migration.sql).await?;
+        let applied = [
+            Bind::Int(migration.version),
+            Bind::Text(&migration.description),
+            Bind::Bytes(&migration.checksum),
+        ];
+        D::execute(conn, schema.insert_applied, &applied).await?;
+    }
+    Ok(())
+}
+
 /// The statements of the migration runner, per database.
-pub(crate) struct Schema {
+pub struct Schema {
     /// Opens the unit of work (a transaction where DDL is transactional).
     pub(crate) begin: &'static str,
     /// Takes the lock that serializes concurrent `migrate` calls; answers 1 when taken.

@@ -1,7 +1,7 @@
 //! [`SqliteStore`]: SQLite, on one writer thread with group commit.
 
 mod migrations;
-mod transitions;
+mod steps;
 mod worker;
 
 use std::path::Path;
@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use click_core::transition;
 use click_core::{
-    ClickTransId, MerchantTransId, NewPrepare, Order, OrderHooks, OrderStore, Outcome, Prepared,
-    ServiceId, StoreError, Transaction, Transition,
+    ClickTransId, MerchantPrepareId, MerchantTransId, NewPrepare, Order, OrderHooks, OrderStore,
+    Outcome, Prepared, ServiceId, StoreError, Transaction, Transition,
 };
 use rusqlite::{Connection, OpenFlags};
 
+use steps::SqliteSteps;
 use worker::{Mode, Work, Worker};
 
 /// How long a write waits for another process's lock.
@@ -278,7 +280,7 @@ impl<H: OrderHooks<Connection>> SqliteStore<H> {
     ///
     /// The database failed.
     pub async fn reversals_due(&self) -> Result<Vec<Transaction>, StoreError> {
-        self.look_up(Box::new(|conn, _, _| transitions::reversals_due(conn)))
+        self.look_up(Box::new(|conn, _, _| steps::reversals_due(conn)))
             .await
     }
 }
@@ -292,17 +294,40 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
     ) -> Result<Option<Order>, StoreError> {
         let merchant_trans_id = merchant_trans_id.clone();
         self.look_up(Box::new(move |conn, hooks, waiter| {
-            transitions::order(conn, hooks, waiter, service_id, &merchant_trans_id)
+            steps::order(conn, hooks, waiter, service_id, &merchant_trans_id)
+        }))
+        .await
+    }
+
+    async fn prepared_attempt(
+        &self,
+        service_id: ServiceId,
+        click_trans_id: ClickTransId,
+        merchant_trans_id: &MerchantTransId,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let merchant_trans_id = merchant_trans_id.clone();
+        self.look_up(Box::new(move |conn, _, _| {
+            steps::prepared_attempt(conn, service_id, click_trans_id, &merchant_trans_id)
         }))
         .await
     }
 
     async fn transaction(
         &self,
-        click_trans_id: ClickTransId,
+        merchant_prepare_id: MerchantPrepareId,
     ) -> Result<Option<Transaction>, StoreError> {
         self.look_up(Box::new(move |conn, _, _| {
-            transitions::transaction(conn, click_trans_id)
+            steps::transaction(conn, merchant_prepare_id)
+        }))
+        .await
+    }
+
+    async fn transactions_of(
+        &self,
+        click_trans_id: ClickTransId,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        self.look_up(Box::new(move |conn, _, _| {
+            steps::transactions_of(conn, click_trans_id)
         }))
         .await
     }
@@ -310,19 +335,24 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
     async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
         self.writer
             .call(Box::new(move |conn, hooks, waiter| {
-                transitions::prepare(conn, hooks, waiter, new)
+                waiter.wait(async move {
+                    transition::prepare(SqliteSteps::begin(conn)?, hooks, new).await
+                })?
             }))
             .await
     }
 
     async fn complete(
         &self,
-        click_trans_id: ClickTransId,
+        merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
     ) -> Result<Transition, StoreError> {
         self.writer
             .call(Box::new(move |conn, hooks, waiter| {
-                transitions::complete(conn, hooks, waiter, click_trans_id, to)
+                waiter.wait(async move {
+                    let steps = SqliteSteps::begin(conn)?;
+                    transition::complete(steps, hooks, merchant_prepare_id, to).await
+                })?
             }))
             .await
     }

@@ -138,13 +138,19 @@ pub async fn prepare_of_a_final_attempt_is_a_new_attempt(h: Harness) {
     assert_eq!(code(&again), 0, "{again:?}");
     let new_id = again.merchant_prepare_id().expect("a prepare id").get();
     assert_ne!(new_id, prepare_id);
-    assert_eq!(h.prepared_as(prepare_id).await.map(|t| t.state), Some(TransactionState::Cancelled));
+    assert_eq!(
+        h.prepared_as(prepare_id).await.map(|t| t.state),
+        Some(TransactionState::Cancelled)
+    );
     assert_eq!(code(&h.complete(id, "o-1", new_id, "1000", 0).await), 0);
     assert_eq!(h.orders.deliveries("o-1"), 1);
 
     h.orders.insert("login", Order::account());
     let (id, prepare_id) = h.prepared("login", "1000").await;
-    assert_eq!(code(&h.complete(id, "login", prepare_id, "1000", 0).await), 0);
+    assert_eq!(
+        code(&h.complete(id, "login", prepare_id, "1000", 0).await),
+        0
+    );
     let again = h.prepare(id, "login", "1000").await;
     assert_eq!(code(&again), 0, "{again:?}");
     let new_id = again.merchant_prepare_id().expect("a prepare id").get();
@@ -522,7 +528,10 @@ pub async fn an_interrupted_delivery_changes_nothing(h: Harness) {
     deliver.arrived().await;
     confirm.abort();
     let dropped = confirm.await;
-    assert!(dropped.is_err(), "the request was dropped mid-delivery: {dropped:?}");
+    assert!(
+        dropped.is_err(),
+        "the request was dropped mid-delivery: {dropped:?}"
+    );
     deliver.release();
     assert_eq!(h.state(id).await, Some(TransactionState::Prepared));
     assert_eq!(h.orders.deliveries("o-1"), 0);
@@ -538,15 +547,24 @@ pub async fn an_interrupted_delivery_changes_nothing(h: Harness) {
 }
 
 /// Replays Click's test tool once: every scenario answers what the tool expects.
-async fn replay_click_tool(h: &Harness, orders: [&str; 3], cancel_after_confirm: CancelAfterConfirm) {
+async fn replay_click_tool(
+    h: &Harness,
+    orders: [&str; 3],
+    cancel_after_confirm: CancelAfterConfirm,
+) {
     let mut run = ToolRun::new(
         h.click.clone(),
         orders.map(|order| order.parse().expect("a test merchant_trans_id is valid")),
     )
     .cancel_after_confirm(cancel_after_confirm);
     for scenario in &SCENARIOS {
-        let request = run.request(scenario).expect("the chain's Prepare answered an id");
-        let answer = h.shop.handle(request.endpoint, request.body.as_bytes()).await;
+        let request = run
+            .request(scenario)
+            .expect("the chain's Prepare answered an id");
+        let answer = h
+            .shop
+            .handle(request.endpoint, request.body.as_bytes())
+            .await;
         assert_eq!(
             code(&answer),
             run.expected(scenario),

@@ -270,7 +270,9 @@ pub struct Request {
 
 /// Why a scenario cannot be sent: its chain's Prepare answered no `merchant_prepare_id`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("scenario {scenario} needs the merchant_prepare_id of scenario {prepare}, which answered none")]
+#[error(
+    "scenario {scenario} needs the merchant_prepare_id of scenario {prepare}, which answered none"
+)]
 pub struct MissingPrepareId {
     /// The scenario that cannot be sent.
     pub scenario: usize,
@@ -314,7 +316,11 @@ impl ToolRun {
     pub fn amounts(mut self, amounts: [crate::Amount; 3]) -> Self {
         self.amounts = amounts.map(|amount| {
             let tiyin = amount.tiyin().get();
-            let wrong = if tiyin > 100 { tiyin - 100 } else { tiyin + 100 };
+            let wrong = if tiyin > 100 {
+                tiyin - 100
+            } else {
+                tiyin + 100
+            };
             let wrong = crate::Amount::from_tiyin(crate::Tiyin(wrong)).unwrap_or(amount);
             (amount.to_string(), wrong.to_string())
         });
@@ -332,7 +338,11 @@ impl ToolRun {
     /// The `merchant_trans_id` of the unknown-order scenario, and the `merchant_prepare_id` of the
     /// unknown-transaction one (the tool draws both at random).
     #[must_use]
-    pub fn unknown(mut self, merchant_trans_id: impl Into<String>, merchant_prepare_id: i64) -> Self {
+    pub fn unknown(
+        mut self,
+        merchant_trans_id: impl Into<String>,
+        merchant_prepare_id: i64,
+    ) -> Self {
         self.unknown_order = merchant_trans_id.into();
         self.unknown_prepare_id = merchant_prepare_id;
         self

@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use click_core::testing::{CallbackForm, Click, Harness, TestOrders, code};
 use click_core::{
-    ClickTransId, Endpoint, Keyring, MemoryStore, MerchantPrepareId, MerchantTransId, NewPrepare, Order, OrderStore,
-    Outcome, Prepared, SecretKey, ServiceId, Shop, StoreError, Transaction, TransactionState,
-    Transition,
+    ClickTransId, Endpoint, Keyring, MemoryStore, MerchantPrepareId, MerchantTransId, NewPrepare,
+    Order, OrderStore, Outcome, Prepared, SecretKey, ServiceId, Shop, StoreError, Transaction,
+    TransactionState, Transition,
 };
 use md5::{Digest, Md5};
 
@@ -386,10 +386,7 @@ impl OrderStore for Instrumented {
             .prepared_attempt(service_id, click_trans_id, id)
             .await
     }
-    async fn transaction(
-        &self,
-        id: MerchantPrepareId,
-    ) -> Result<Option<Transaction>, StoreError> {
+    async fn transaction(&self, id: MerchantPrepareId) -> Result<Option<Transaction>, StoreError> {
         (self.before)()?;
         self.inner.transaction(id).await
     }
@@ -401,18 +398,16 @@ impl OrderStore for Instrumented {
         (self.before)()?;
         self.inner.prepare(new).await
     }
-    async fn complete(
-        &self,
-        id: MerchantPrepareId,
-        to: Outcome,
-    ) -> Result<Transition, StoreError> {
+    async fn complete(&self, id: MerchantPrepareId, to: Outcome) -> Result<Transition, StoreError> {
         (self.before)()?;
         self.inner.complete(id, to).await
     }
 }
 
 /// A harness over an [`Instrumented`] store.
-async fn instrumented(before: impl Fn() -> Result<(), StoreError> + Send + Sync + 'static) -> Harness {
+async fn instrumented(
+    before: impl Fn() -> Result<(), StoreError> + Send + Sync + 'static,
+) -> Harness {
     Harness::new(
         move |hooks| async move {
             Instrumented {

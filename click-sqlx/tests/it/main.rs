@@ -44,7 +44,7 @@ async fn complete(shop: &Shop, click_trans_id: i64, order: &str, prepare_id: i64
 /// The tests every database runs. `$open` opens a migrated store at a location (schema, database
 /// or file) with a number of connections; `$fresh` makes a new location.
 macro_rules! database_tests {
-    (requires: $requires:expr, fresh: $fresh:expr, open: $open:path $(,)?) => {
+    (requires: $requires:expr, fresh: $fresh:expr, open: $open:path, first_schema: $first:path $(,)?) => {
         use std::sync::atomic::Ordering;
 
         use click_core::{ReversalReason, TransactionState};
@@ -90,9 +90,10 @@ macro_rules! database_tests {
             assert_eq!(order_status("o-2").await, "new");
             let transaction = failing_shop
                 .store()
-                .transaction(click_core::ClickTransId::new(2))
+                .transactions_of(click_core::ClickTransId::new(2))
                 .await
-                .expect("store");
+                .expect("store")
+                .pop();
             assert_eq!(
                 transaction.map(|t| t.state),
                 Some(TransactionState::ReversalDue(
@@ -192,6 +193,45 @@ macro_rules! database_tests {
             assert_eq!(orders.deliveries("o-1"), 1);
         }
 
+        /// A database created by the first release's schema, with rows in it, migrates and keeps
+        /// paying: its prepared attempt completes by `merchant_prepare_id`, its paid order stays
+        /// paid, its cancelled attempt's `click_trans_id` starts a new attempt, new orders pay.
+        #[tokio::test(flavor = "multi_thread")]
+        async fn a_database_of_the_first_schema_migrates_and_keeps_paying() {
+            if click_core::testing::skipped($requires) {
+                return;
+            }
+            let location = $fresh.await;
+            $first(&location).await;
+            let orders = TestOrders::new();
+            for order in ["old-prepared", "old-paid", "old-cancelled", "new"] {
+                orders.insert(
+                    order,
+                    Order::Payable {
+                        amount: "1000".parse().expect("amount"),
+                    },
+                );
+            }
+            let store = $open(&location, orders.clone(), 2).await;
+            assert_eq!(store.migrations().await, 2);
+            let shop = shop(store);
+            assert_eq!(complete(&shop, 1, "old-prepared", 1).await, 0);
+            assert_eq!(complete(&shop, 2, "old-paid", 2).await, -4);
+            assert_eq!(prepare(&shop, 20, "old-paid").await, (-4, None));
+            let (answer, again) = prepare(&shop, 3, "old-cancelled").await;
+            assert_eq!(answer, 0);
+            let again = again.expect("a new prepare id");
+            assert!(again > 3, "{again}");
+            assert_eq!(complete(&shop, 3, "old-cancelled", again).await, 0);
+            let (answer, fresh) = prepare(&shop, 30, "new").await;
+            assert_eq!(answer, 0);
+            assert_eq!(complete(&shop, 30, "new", fresh.expect("id")).await, 0);
+            for order in ["old-prepared", "old-cancelled", "new"] {
+                assert_eq!(orders.deliveries(order), 1, "{order}");
+            }
+            assert_eq!(orders.deliveries("old-paid"), 0);
+        }
+
         /// Four instances starting at once all migrate, and the schema is applied once.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn concurrent_migrations_apply_once() {
@@ -205,7 +245,7 @@ macro_rules! database_tests {
                 tasks.spawn(async move { $open(&location, TestOrders::new(), 2).await });
             }
             let stores = tasks.join_all().await;
-            assert_eq!(stores[0].migrations().await, 1);
+            assert_eq!(stores[0].migrations().await, 2);
         }
 
         /// Item 68: 100 concurrent duplicates of one Complete spread over four pools (four app
@@ -262,6 +302,7 @@ mod postgres {
             requires: Some(crate::support::POSTGRES_URL),
             fresh: async { crate::support::postgres_pool(1).await.1 },
             open: crate::support::open_postgres,
+            first_schema: crate::support::first_schema_postgres,
         }
     }
 }
@@ -278,6 +319,7 @@ mod mysql {
             requires: Some(crate::support::MYSQL_URL),
             fresh: async { crate::support::mysql_pool(1).await.1 },
             open: crate::support::open_mysql,
+            first_schema: crate::support::first_schema_mysql,
         }
     }
 }
@@ -293,6 +335,7 @@ mod sqlite {
             requires: None,
             fresh: async { crate::support::sqlite_path() },
             open: crate::support::open_sqlite,
+            first_schema: crate::support::first_schema_sqlite,
         }
     }
 

@@ -357,3 +357,86 @@ impl<H: OrderHooks<rusqlite::Connection>> Inspect for SqliteStore<H> {
         .expect("counted")
     }
 }
+
+/// Rows as the first release's schema holds them (its `click_paid_orders` points at
+/// `click_trans_id`): a prepared attempt of `old-prepared`, a confirmed one that paid `old-paid`,
+/// and a cancelled one of `old-cancelled`, with `merchant_prepare_id`s 1, 2 and 3.
+const FIRST_SCHEMA_ROWS: &str = "INSERT INTO click_transactions (click_trans_id, service_id, \
+     click_paydoc_id, merchant_trans_id, amount_tiyin, kind, state, merchant_confirm_id) VALUES \
+     (1, 101, 11, 'old-prepared', 100000, 0, 0, NULL), \
+     (2, 101, 12, 'old-paid', 100000, 0, 1, 2), \
+     (3, 101, 13, 'old-cancelled', 100000, 0, 2, NULL); \
+     INSERT INTO click_paid_orders (service_id, merchant_trans_id, click_trans_id) \
+     VALUES (101, 'old-paid', 2)";
+
+/// The first migration of a directory: its SQL, version, description and checksum.
+fn first(migrator: &sqlx::migrate::Migrator) -> &sqlx::migrate::Migration {
+    migrator.iter().next().expect("a first migration")
+}
+
+/// A PostgreSQL schema as the first release left it: migration 1 applied and recorded, with rows.
+pub(crate) async fn first_schema_postgres(schema: &str) {
+    let pool = postgres_pool_on(schema, 1).await;
+    let migration = first(&sqlx::migrate!("migrations/postgres"));
+    pool.execute(
+        "CREATE TABLE click_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         checksum BYTEA NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    )
+    .await
+    .expect("created");
+    pool.execute(&*migration.sql).await.expect("migration 1");
+    sqlx::query(
+        "INSERT INTO click_migrations (version, description, checksum) VALUES ($1, $2, $3)",
+    )
+    .bind(migration.version)
+    .bind(&*migration.description)
+    .bind(&*migration.checksum)
+    .execute(&pool)
+    .await
+    .expect("recorded");
+    pool.execute(FIRST_SCHEMA_ROWS).await.expect("rows");
+}
+
+/// A MySQL database as the first release left it: migration 1 applied and recorded, with rows.
+pub(crate) async fn first_schema_mysql(database: &str) {
+    let pool = mysql_pool_on(database, 1).await;
+    let migration = first(&sqlx::migrate!("migrations/mysql"));
+    pool.execute(
+        "CREATE TABLE click_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         checksum VARBINARY(64) NOT NULL, applied_at TIMESTAMP(6) NOT NULL \
+         DEFAULT CURRENT_TIMESTAMP(6)) ENGINE = InnoDB",
+    )
+    .await
+    .expect("created");
+    pool.execute(&*migration.sql).await.expect("migration 1");
+    sqlx::query("INSERT INTO click_migrations (version, description, checksum) VALUES (?, ?, ?)")
+        .bind(migration.version)
+        .bind(&*migration.description)
+        .bind(&*migration.checksum)
+        .execute(&pool)
+        .await
+        .expect("recorded");
+    pool.execute(FIRST_SCHEMA_ROWS).await.expect("rows");
+}
+
+/// A SQLite file as the first release left it: migration 1 applied and recorded, with rows.
+pub(crate) async fn first_schema_sqlite(path: &std::path::PathBuf) {
+    let migration = first(&sqlx::migrate!("migrations/sqlite"));
+    let conn = rusqlite::Connection::open(path).expect("opens");
+    conn.execute_batch(
+        "CREATE TABLE click_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, \
+         checksum BLOB NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    )
+    .expect("created");
+    conn.execute_batch(&migration.sql).expect("migration 1");
+    conn.execute(
+        "INSERT INTO click_migrations (version, description, checksum) VALUES (?1, ?2, ?3)",
+        rusqlite::params![
+            migration.version,
+            &*migration.description,
+            &*migration.checksum
+        ],
+    )
+    .expect("recorded");
+    conn.execute_batch(FIRST_SCHEMA_ROWS).expect("rows");
+}

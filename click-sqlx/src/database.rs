@@ -1,0 +1,102 @@
+//! [`Database`]: the sqlx databases a [`crate::SqlStore`] runs on, and the few calls whose shape
+//! differs between them.
+
+use std::future::Future;
+
+use crate::row::TransactionRow;
+
+/// A database a [`crate::SqlStore`] keeps Click's transactions in: `sqlx::Postgres`
+/// ([`crate::PgStore`]) or `sqlx::MySql` ([`crate::MySqlStore`]). Sealed: click-sqlx implements it.
+pub trait Database: driver::Driver {}
+
+pub(crate) mod driver {
+    use super::{Future, TransactionRow};
+
+    /// A value bound to a statement's placeholder.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Bind<'a> {
+        /// An integer.
+        Int(i64),
+        /// An integer or `NULL`.
+        OptionalInt(Option<i64>),
+        /// Text.
+        Text(&'a str),
+        /// Bytes.
+        Bytes(&'a [u8]),
+    }
+
+    /// What click-sqlx needs of one database: its statements, and a statement run with binds.
+    pub trait Driver: sqlx::Database {
+        /// The store's statements.
+        const SQL: crate::sql::Sql;
+        /// The migration runner's statements.
+        const SCHEMA: crate::schema::Schema;
+
+        /// The embedded migrations.
+        fn migrator() -> &'static sqlx::migrate::Migrator;
+
+        /// The rows a statement returns.
+        fn rows(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+            binds: &[Bind<'_>],
+        ) -> impl Future<Output = Result<Vec<TransactionRow>, sqlx::Error>> + Send;
+
+        /// Runs a statement; the number of rows it changed.
+        fn execute(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+            binds: &[Bind<'_>],
+        ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+
+        /// Runs an insert into `click_transactions`; the new `merchant_prepare_id`, or `None` when
+        /// a unique index refused the row (after waiting for the transaction that holds the key).
+        fn insert(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+            binds: &[Bind<'_>],
+        ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
+
+        /// The first column of the first row, as an integer, if any row.
+        fn integer(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+            binds: &[Bind<'_>],
+        ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
+
+        /// The first column of the first row, as bytes, if any row.
+        fn bytes(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+            binds: &[Bind<'_>],
+        ) -> impl Future<Output = Result<Option<Vec<u8>>, sqlx::Error>> + Send;
+
+        /// Runs statements without binds (a migration: several statements).
+        fn script(
+            conn: &mut Self::Connection,
+            sql: &str,
+        ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    }
+}
+
+/// A statement with `binds` bound to its placeholders, in order.
+pub(crate) fn bound<'q, DB>(
+    sql: &'q str,
+    binds: &[driver::Bind<'q>],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    binds
+        .iter()
+        .fold(sqlx::query(sql), |query, bind| match *bind {
+            driver::Bind::Int(value) => query.bind(value),
+            driver::Bind::OptionalInt(value) => query.bind(value),
+            driver::Bind::Text(value) => query.bind(value),
+            driver::Bind::Bytes(value) => query.bind(value),
+        })
+}
