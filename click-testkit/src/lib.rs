@@ -47,5 +47,5 @@ pub mod transport;
 
 pub use http::Exchange;
 pub use report::{Report, ScenarioResult};
-pub use scenarios::{ORDERS_NEEDED, Options, check, pay};
+pub use scenarios::{ORDERS_NEEDED, Options, ToolOrders, check, check_click_tool, pay};
 pub use target::{OrderSpec, Target};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use click_core::{MerchantUserId, SecretKey, ServiceId};
 use click_testkit::mock::{MockApi, MockConfig};
-use click_testkit::{ORDERS_NEEDED, Options, OrderSpec, Target};
+use click_testkit::{ORDERS_NEEDED, Options, OrderSpec, Target, ToolOrders};
 
 /// A local emulator of Click's SHOP-API.
 #[derive(Parser)]
@@ -20,12 +20,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the scenario suite (Click's 15 test-tool scenarios, then PROTOCOL.md's checks).
+    /// Run the scenario suite (Click's 15 test-tool scenarios, then the protocol checks), or with
+    /// `--click-tool` replay Click's test tool exactly.
     Check {
         #[command(flatten)]
         target: TargetArgs,
+        /// Replay Click's test tool exactly as Click ships it: its fixed click_trans_ids, its old
+        /// sign_time, 500 so'm, its expected answers. Takes --merchant-trans-id.
+        #[arg(long, requires = "merchant_trans_ids", conflicts_with_all = ["orders", "paid_order"])]
+        click_tool: bool,
+        /// With --click-tool: the merchant_trans_id entered in the tool. Once: an account, used by
+        /// every chain (as the tool is usually run). Three times: a fresh one-time order of 500
+        /// so'm per chain.
+        #[arg(long = "merchant-trans-id", num_args = 1)]
+        merchant_trans_ids: Vec<click_core::MerchantTransId>,
         /// A payable order, `ID:AMOUNT`; repeat it (a full run pays several orders).
-        #[arg(long = "order", required = true)]
+        #[arg(long = "order", required_unless_present = "click_tool")]
         orders: Vec<OrderSpec>,
         /// An order that is already paid, `ID:AMOUNT`.
         #[arg(long)]
@@ -143,6 +153,8 @@ async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check {
             target,
+            click_tool,
+            merchant_trans_ids,
             orders,
             paid_order,
             cancel_after_confirm,
@@ -150,18 +162,31 @@ async fn main() -> ExitCode {
             json,
         } => {
             let target = Target::from(target);
-            if orders.len() < ORDERS_NEEDED {
-                eprintln!(
-                    "note: a full run pays {ORDERS_NEEDED} orders; {} given",
-                    orders.len()
-                );
-            }
             let options = Options {
                 cancel_after_confirm,
                 ..Options::default()
             };
-            let mut report =
-                click_testkit::check(&target, &orders, paid_order.as_ref(), options).await;
+            let mut report = if click_tool {
+                let tool_orders = match <[_; 3]>::try_from(merchant_trans_ids) {
+                    Ok(per_chain) => ToolOrders::PerChain(per_chain),
+                    Err(mut ids) if ids.len() == 1 => ToolOrders::Account(ids.remove(0)),
+                    Err(_) => {
+                        eprintln!(
+                            "--click-tool takes --merchant-trans-id once (an account) or three times (one order per chain)"
+                        );
+                        return ExitCode::from(2);
+                    }
+                };
+                click_testkit::check_click_tool(&target, &tool_orders, options).await
+            } else {
+                if orders.len() < ORDERS_NEEDED {
+                    eprintln!(
+                        "note: a full run pays {ORDERS_NEEDED} orders; {} given",
+                        orders.len()
+                    );
+                }
+                click_testkit::check(&target, &orders, paid_order.as_ref(), options).await
+            };
             if transport {
                 let offset = report.results.len();
                 let mut extra = click_testkit::transport::check(&target).await;

@@ -10,12 +10,25 @@
 use std::collections::VecDeque;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use click_core::testing::{CallbackForm, Click};
-use click_core::{Amount, Tiyin};
+use click_core::testing::Click;
+use click_core::testing::click_tool::{SCENARIOS, Step, ToolRun, UNKNOWN_PREPARE_ID};
+use click_core::{Amount, CancelAfterConfirm, Endpoint, MerchantTransId, Tiyin};
 
 use crate::http::{Exchange, Poster};
 use crate::report::{Report, ScenarioResult};
 use crate::target::{OrderSpec, Target};
+
+/// The content type of every callback.
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Microseconds since 1970 (about 1.8e15): beyond 32 bits and unique per run.
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(3_600_000_001, |elapsed| {
+            i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX / 4)
+        })
+}
 
 /// How many payable orders a full run consumes.
 pub const ORDERS_NEEDED: usize = 7;
@@ -28,6 +41,17 @@ pub struct Options {
     pub cancel_after_confirm: i64,
     /// How many identical Completes the concurrency scenario sends at once.
     pub concurrency: usize,
+}
+
+impl Options {
+    /// The merchant's setting that [`cancel_after_confirm`](Self::cancel_after_confirm) expects.
+    fn cancel_after_confirm(&self) -> CancelAfterConfirm {
+        if self.cancel_after_confirm == -9 {
+            CancelAfterConfirm::Cancelled
+        } else {
+            CancelAfterConfirm::AlreadyPaid
+        }
+    }
 }
 
 impl Default for Options {
@@ -179,16 +203,11 @@ pub async fn check(
     paid: Option<&OrderSpec>,
     options: Options,
 ) -> Report {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX / 4)
-        });
+    let micros = now_micros();
     let mut run = Run {
         target,
         poster: Poster::new(),
         click: Click::new(target.service_id, target.secret_key.clone()),
-        // Microseconds since 1970 (about 1.8e15): beyond 32 bits and unique per run.
         next_id: micros,
         orders: orders.iter().cloned().collect(),
         paid: paid.cloned(),
@@ -200,7 +219,8 @@ pub async fn check(
     run.report
 }
 
-/// Click's test tool, scenarios 1 to 15, on three orders (the tool itself reuses one account).
+/// Click's test tool, on the first three orders (the tool itself takes one account, or one fresh
+/// order per chain), with this run's own `click_trans_id`s and the orders' amounts.
 async fn click_test_tool(run: &mut Run<'_>) {
     let (a, b, c) = match (run.order(), run.order(), run.order()) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
@@ -209,89 +229,101 @@ async fn click_test_tool(run: &mut Run<'_>) {
             return;
         }
     };
-    let (a_id, a_amount) = (a.id.to_string(), a.amount.to_string());
-    let id_1 = run.id();
-
-    let bad_sign = |form: CallbackForm| form.set("sign_string", "0".repeat(32));
-    let form = bad_sign(run.click.prepare(id_1, &a_id, &a_amount));
-    let exchange = run.poster.post(&run.target.prepare_url, &form).await;
-    run.record(
-        "1. Prepare with a bad signature: -1",
-        expect(&exchange, &[-1]),
-    );
-
-    let unknown = format!("click-testkit-unknown-{id_1}");
-    let exchange = run.prepare(id_1, &unknown, &a_amount).await;
-    run.record(
-        "2. Prepare of an unknown order: -5",
-        expect(&exchange, &[-5]),
-    );
-
-    let prepared = run.prepared(id_1, &a_id, &a_amount).await;
-    let prepare_1 = prepared.as_ref().ok().copied();
-    run.record("3. Prepare: 0", prepared.map(|_| ()));
-    let Some(prepare_1) = prepare_1 else { return };
-
-    let form = bad_sign(run.click.complete(id_1, &a_id, prepare_1, &a_amount, 0));
-    let exchange = run.poster.post(&run.target.complete_url, &form).await;
-    run.record(
-        "4. Complete with a bad signature: -1",
-        expect(&exchange, &[-1]),
-    );
-
-    let other_amount = Amount::from_tiyin(Tiyin(a.amount.tiyin().get() + 100))
-        .unwrap_or(Amount::ZERO)
-        .to_string();
-    let exchange = run.complete(id_1, &a_id, prepare_1, &other_amount, 0).await;
-    run.record(
-        "5. Complete with another amount: -2",
-        expect(&exchange, &[-2]),
-    );
-
-    let exchange = run.complete(id_1, &a_id, prepare_1, &a_amount, 0).await;
-    run.record("6. Complete: 0", expect(&exchange, &[0]));
-
-    let exchange = run.complete(id_1, &a_id, prepare_1, &a_amount, 0).await;
-    run.record("7. Complete again: -4", expect(&exchange, &[-4]));
-
-    let expected = run.options.cancel_after_confirm;
-    let exchange = run.complete(id_1, &a_id, prepare_1, &a_amount, -5017).await;
-    run.record(
-        &format!("8. Cancel of the paid payment: {expected}"),
-        expect(&exchange, &[expected]),
-    );
-
-    let (b_id, b_amount) = (b.id.to_string(), b.amount.to_string());
-    let id_2 = run.id();
-    let prepared = run.prepared(id_2, &b_id, &b_amount).await;
-    let prepare_2 = prepared.as_ref().ok().copied();
-    run.record("9. Prepare: 0", prepared.map(|_| ()));
-    if let Some(prepare_2) = prepare_2 {
-        let exchange = run.complete(id_2, &b_id, 999_999_999, &b_amount, 0).await;
-        run.record(
-            "10. Complete with merchant_prepare_id 999999999: -6",
-            expect(&exchange, &[-6]),
-        );
-        let exchange = run.complete(id_2, &b_id, prepare_2, &b_amount, 0).await;
-        run.record("11. Complete: 0", expect(&exchange, &[0]));
-    }
-
-    let (c_id, c_amount) = (c.id.to_string(), c.amount.to_string());
-    let id_3 = run.id();
-    let prepared = run.prepared(id_3, &c_id, &c_amount).await;
-    let prepare_3 = prepared.as_ref().ok().copied();
-    run.record("12. Prepare: 0", prepared.map(|_| ()));
-    if let Some(prepare_3) = prepare_3 {
-        let exchange = run.complete(id_3, &c_id, prepare_3, &c_amount, -5017).await;
-        run.record("13. Cancel (error -5017): -9", expect(&exchange, &[-9]));
-        let exchange = run.complete(id_3, &c_id, prepare_3, &c_amount, -5017).await;
-        run.record("14. Cancel again: -9", expect(&exchange, &[-9]));
-        let exchange = run.complete(id_3, &c_id, prepare_3, &c_amount, 0).await;
-        run.record("15. Confirm after the cancel: -9", expect(&exchange, &[-9]));
-    }
+    let offset = run.id();
+    // Past the tool's largest id, so that the checks that follow take ids of their own.
+    run.next_id += 100_000;
+    let tool = ToolRun::new(
+        run.click.clone(),
+        [a.id.clone(), b.id.clone(), c.id.clone()],
+    )
+    .amounts([a.amount, b.amount, c.amount])
+    .id_offset(offset)
+    .unknown(
+        format!("click-testkit-unknown-{offset}"),
+        UNKNOWN_PREPARE_ID,
+    )
+    .cancel_after_confirm(run.options.cancel_after_confirm());
+    replay(run, tool).await;
     // The cancelled order stays payable: later scenarios reuse it for checks that pay nothing.
     run.orders.push_back(c);
     run.paid.get_or_insert(a);
+}
+
+/// Sends the tool's 15 scenarios in order, each checked against the answer the tool expects.
+async fn replay(run: &mut Run<'_>, mut tool: ToolRun) {
+    for scenario in &SCENARIOS {
+        let expected = tool.expected(scenario);
+        let name = format!("{}: {expected}  |  {}", scenario.english, scenario.russian);
+        let outcome = match tool.request(scenario) {
+            Err(missing) => Err(Failure {
+                message: missing.to_string(),
+                exchanges: Vec::new(),
+            }),
+            Ok(request) => {
+                let url = match request.endpoint {
+                    Endpoint::Prepare => &run.target.prepare_url,
+                    Endpoint::Complete | Endpoint::Any => &run.target.complete_url,
+                };
+                let exchange = run.poster.post_raw(url, request.body, Some(FORM)).await;
+                let prepare_id = exchange
+                    .int("merchant_prepare_id")
+                    .filter(|_| exchange.error == Some(0));
+                tool.answered(scenario, prepare_id);
+                expect(&exchange, &[i64::from(expected)]).and_then(|()| {
+                    match (scenario.step, prepare_id) {
+                        (Step::Prepare, None) => Err(Failure {
+                            message: "a successful Prepare answered no merchant_prepare_id".into(),
+                            exchanges: vec![exchange],
+                        }),
+                        _ => Ok(()),
+                    }
+                })
+            }
+        };
+        run.record(&name, outcome);
+    }
+}
+
+/// The orders a replay of Click's test tool pays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolOrders {
+    /// One `merchant_trans_id` for every chain, as the tool is usually run: it must be an account,
+    /// which chains 2 and 3 top up again.
+    Account(MerchantTransId),
+    /// A fresh one-time order of 500 so'm per chain.
+    PerChain([MerchantTransId; 3]),
+}
+
+/// Replays Click's test tool exactly as Click ships it: its 15 scenarios in its order, its fixed
+/// `click_trans_id`s (the same on every run), its old `sign_time`, 500 so'm (499 for the
+/// wrong-amount Complete), `error_note=Ok` and an empty `merchant_prepare_id` on Prepare. A
+/// merchant that passes it twice in a row with the same account passes Click's tool.
+pub async fn check_click_tool(target: &Target, orders: &ToolOrders, options: Options) -> Report {
+    let orders = match orders {
+        ToolOrders::Account(id) => [id.clone(), id.clone(), id.clone()],
+        ToolOrders::PerChain(ids) => ids.clone(),
+    };
+    let click = Click::new(target.service_id, target.secret_key.clone());
+    let random = now_micros();
+    // The tool draws these two at random; beyond 32 bits, they name nothing a shop holds.
+    let tool = ToolRun::new(click.clone(), orders)
+        .unknown(
+            format!("click-tool-unknown-{random}"),
+            (1 << 40) + random % (1 << 40),
+        )
+        .cancel_after_confirm(options.cancel_after_confirm());
+    let mut run = Run {
+        target,
+        poster: Poster::new(),
+        click,
+        next_id: random,
+        orders: VecDeque::new(),
+        paid: None,
+        options,
+        report: Report::default(),
+    };
+    replay(&mut run, tool).await;
+    run.report
 }
 
 /// The checks PROTOCOL.md adds to Click's tool.
@@ -575,11 +607,7 @@ fn flip_last_digit(sign: &str) -> String {
 pub async fn pay(target: &Target, order: &OrderSpec) -> Vec<Exchange> {
     let click = Click::new(target.service_id, target.secret_key.clone());
     let poster = Poster::new();
-    let id = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(3_600_000_001, |elapsed| {
-            i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX / 4)
-        });
+    let id = now_micros();
     let (order_id, amount) = (order.id.to_string(), order.amount.to_string());
     let prepare = poster
         .post(&target.prepare_url, &click.prepare(id, &order_id, &amount))

@@ -6,6 +6,7 @@
 //! options). Credentials come from `--service-id`, `--merchant-id`, `--secret-key` or the
 //! `CLICK_*` environment variables, else demo values.
 
+mod account;
 mod pages;
 mod store;
 
@@ -22,6 +23,7 @@ use click_core::{
 };
 use click_testkit::{OrderSpec, Target};
 
+use crate::account::AccountSpec;
 use crate::pages::Pages;
 use crate::store::StoreChoice;
 
@@ -58,6 +60,10 @@ enum Command {
         /// An already paid order, `ID:AMOUNT` (repeatable).
         #[arg(long = "paid-order")]
         paid_orders: Vec<OrderSpec>,
+        /// An account topped up by any number of payments, `ID` or `ID:MIN-MAX` (repeatable):
+        /// `--account 123` passes Click's test tool with `merchant_trans_id` 123.
+        #[arg(long = "account")]
+        accounts: Vec<AccountSpec>,
     },
 }
 
@@ -220,6 +226,7 @@ async fn serve(
     seeds: Vec<OrderSpec>,
     file: Option<std::path::PathBuf>,
     paid: Vec<OrderSpec>,
+    accounts: Vec<AccountSpec>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let orders = MemoryOrders::new();
     for seed in seeds {
@@ -261,6 +268,9 @@ async fn serve(
     }
     for seed in paid {
         orders.insert(seed.id, Order::Paid);
+    }
+    for account in accounts {
+        orders.insert(account.id, account.order);
     }
     let shop = start(args, &orders, addr).await?;
     println!(
@@ -328,7 +338,8 @@ async fn main() -> ExitCode {
             orders,
             orders_file,
             paid_orders,
-        }) => serve(&cli.shop, addr, orders, orders_file, paid_orders)
+            accounts,
+        }) => serve(&cli.shop, addr, orders, orders_file, paid_orders, accounts)
             .await
             .map(|()| ExitCode::SUCCESS),
     };
