@@ -212,7 +212,7 @@ mod tests {
         text.parse()
     }
 
-    /// bad-inputs.md item 33: every form Click sends compares equal by value.
+    /// docs/protocol.md, bad input 33: every form Click sends compares equal by value.
     #[test]
     fn parses_every_form_click_sends() {
         assert_eq!(amount("1000"), amount("1000.0"));
@@ -227,7 +227,7 @@ mod tests {
         );
     }
 
-    /// bad-inputs.md items 37–41: negative, exotic and over-precise forms are refused, including
+    /// docs/protocol.md, bad inputs 37–41: negative, exotic and over-precise forms are refused, including
     /// every form that `Decimal::from_str` would accept.
     #[test]
     fn rejects_what_click_never_sends() {
@@ -249,11 +249,11 @@ mod tests {
         assert_eq!(
             amount(&"9".repeat(29)),
             Err(AmountError::TooLarge),
-            "item 40: 29 digits"
+            "bad input 40: 29 digits"
         );
     }
 
-    /// bad-inputs.md item 93: links want `N.NN`.
+    /// docs/protocol.md, bad input 93: links want `N.NN`.
     #[test]
     fn formats_two_decimals() {
         assert_eq!(

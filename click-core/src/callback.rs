@@ -509,7 +509,7 @@ macro_rules! received_amount {
 
 received_amount!(PrepareRequest, CompleteRequest);
 
-/// Debug output leaves out `sign_string` (bad-inputs.md item 91).
+/// Debug output leaves out `sign_string` (docs/protocol.md, bad input 91).
 macro_rules! debug_without_signature {
     ($name:ident { $($field:ident),* }) => {
         impl fmt::Debug for $name {
@@ -576,7 +576,7 @@ mod tests {
         }
     }
 
-    /// bad-inputs.md item 57: `0` or negative only.
+    /// docs/protocol.md, bad input 57: `0` or negative only.
     #[test]
     fn status_is_zero_or_negative() {
         assert_eq!(parse_status("0"), Ok(ClickStatus::SUCCESS));

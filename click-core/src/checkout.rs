@@ -499,7 +499,7 @@ mod tests {
         assert_eq!(CardType::Humo.as_str(), "humo");
     }
 
-    /// bad-inputs.md item 92: `&`, `=`, `#`, a space or Cyrillic in `transaction_param` (and in
+    /// docs/protocol.md, bad input 92: `&`, `=`, `#`, a space or Cyrillic in `transaction_param` (and in
     /// `return_url`) are URL-encoded, and the link parses back to exactly what went in.
     #[test]
     fn link_round_trips_reserved_and_cyrillic_characters() {
@@ -526,7 +526,7 @@ mod tests {
         }
     }
 
-    /// bad-inputs.md item 93: `1000` is written `1000.00` and `1500.5` is written `1500.50` in
+    /// docs/protocol.md, bad input 93: `1000` is written `1000.00` and `1500.5` is written `1500.50` in
     /// the link, the form, `data-amount` and the script.
     #[test]
     fn amount_is_written_n_nn_everywhere() {
@@ -578,7 +578,7 @@ mod tests {
         );
     }
 
-    /// bad-inputs.md item 94: `"><script>` and `'` in every free-text attribute of the form and
+    /// docs/protocol.md, bad input 94: `"><script>` and `'` in every free-text attribute of the form and
     /// in the button label come out escaped and inert.
     #[test]
     fn html_form_escapes_hostile_values_and_label() {
@@ -606,7 +606,7 @@ mod tests {
         assert!(!full.contains("shop.example"));
     }
 
-    /// bad-inputs.md item 94: `"><script>` and `'` in `data-transaction-param` and `data-label`
+    /// docs/protocol.md, bad input 94: `"><script>` and `'` in `data-transaction-param` and `data-label`
     /// come out escaped and inert.
     #[test]
     fn checkout_js_button_escapes_hostile_values_and_label() {
@@ -638,7 +638,7 @@ mod tests {
         assert!(!script.contains("shop.example"));
     }
 
-    /// bad-inputs.md item 94, for the script: a `transaction_param` or selector holding
+    /// docs/protocol.md, bad input 94, for the script: a `transaction_param` or selector holding
     /// `</script>`, quotes, `&` or line separators cannot end the element or the string.
     #[test]
     fn create_payment_request_js_cannot_be_broken_out_of() {

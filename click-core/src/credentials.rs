@@ -227,7 +227,7 @@ impl From<&Credentials> for Keyring {
 mod tests {
     use super::*;
 
-    /// bad-inputs.md item 89: no secret in `Debug`.
+    /// docs/protocol.md, bad input 89: no secret in `Debug`.
     #[test]
     fn debug_never_shows_the_secret() {
         let credentials = Credentials::new(

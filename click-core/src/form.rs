@@ -189,7 +189,7 @@ mod tests {
         );
     }
 
-    /// bad-inputs.md item 8: an invalid escape stays literal text.
+    /// docs/protocol.md, bad input 8: an invalid escape stays literal text.
     #[test]
     fn keeps_invalid_escapes_literally() {
         assert_eq!(
@@ -206,7 +206,7 @@ mod tests {
         );
     }
 
-    /// bad-inputs.md items 5 and 7.
+    /// docs/protocol.md, bad inputs 5 and 7.
     #[test]
     fn rejects_duplicates_and_invalid_utf8() {
         assert_eq!(
@@ -228,7 +228,7 @@ mod tests {
         );
     }
 
-    /// bad-inputs.md item 10: unknown fields are skipped, even duplicated or not UTF-8.
+    /// docs/protocol.md, bad input 10: unknown fields are skipped, even duplicated or not UTF-8.
     #[test]
     fn skips_unknown_fields() {
         let form = Form::parse(b"foo=bar&foo=%FF&&=&action=0&bare").ok();

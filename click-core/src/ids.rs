@@ -1,4 +1,4 @@
-//! Identifiers of the SHOP-API, as newtypes with the strict grammar of PROTOCOL.md.
+//! Identifiers of the SHOP-API, as newtypes with the strict grammar of docs/protocol.md.
 //!
 //! Every numeric id Click sends is parsed by one rule: ASCII digits only, no sign, no leading zeros
 //! (`0` itself is allowed), and within `i64`. Real `click_trans_id` values exceed 32 bits, so all ids
@@ -209,7 +209,7 @@ mod tests {
         );
     }
 
-    /// bad-inputs.md item 15: `abc`, `-1`, `0x10`, `+5` and values over i64 are not ids.
+    /// docs/protocol.md, bad input 15: `abc`, `-1`, `0x10`, `+5` and values over i64 are not ids.
     #[test]
     fn rejects_non_canonical_ids() {
         for text in [

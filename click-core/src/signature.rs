@@ -62,7 +62,7 @@ impl Signature {
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A digest with the fields it covers is an offline brute-force oracle for the secret
-        // (bad-inputs.md item 91): never print it in full.
+        // (docs/protocol.md, bad input 91): never print it in full.
         f.write_str("Signature(..)")
     }
 }
@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(sign.to_hex(), "84bdf3dd038a85e9cce454890411891a");
     }
 
-    /// bad-inputs.md item 25: each amount form hashes its own raw text.
+    /// docs/protocol.md, bad input 25: each amount form hashes its own raw text.
     #[test]
     fn amount_text_is_hashed_as_received() {
         // md5(b"1" b"101" b"s3cr3t_KEY" b"A" b"1000" b"0" b"2024-01-31 12:30:00")
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(padded.to_hex(), "7d11d6b9fb934f045cd283ed82aad410");
     }
 
-    /// bad-inputs.md items 22, 23 and 32: hex in either case decodes to the same 16 bytes, which
+    /// docs/protocol.md, bad inputs 22, 23 and 32: hex in either case decodes to the same 16 bytes, which
     /// compare in constant time; malformed texts never decode.
     #[test]
     fn decodes_and_compares_sixteen_bytes() {

@@ -45,8 +45,8 @@ pub enum Inserted {
 /// The primitive steps of one unit of work of a store. Everything a unit does is kept only if
 /// [`commit`](Self::commit) succeeds; dropped without it, the unit changes nothing.
 ///
-/// The guarantees come from the store, not from the order of the steps: [`insert_attempt`]
-/// (Self::insert_attempt) must refuse a second prepared attempt of one (`service_id`,
+/// The guarantees come from the store, not from the order of the steps:
+/// [`insert_attempt`](Self::insert_attempt) must refuse a second prepared attempt of one (`service_id`,
 /// `click_trans_id`, `merchant_trans_id`), [`update_state`](Self::update_state) must move a row
 /// only if it is in the expected state, and [`claim_order`](Self::claim_order) must let one
 /// transaction per one-time order win — each atomically against concurrent units (a unique key, a

@@ -1,4 +1,4 @@
-//! bad-inputs.md items 90 and 91: the logs of a run hold no secret and no `sign_string`.
+//! docs/protocol.md, bad inputs 90 and 91: the logs of a run hold no secret and no `sign_string`.
 //!
 //! A test binary of its own: it installs a global subscriber, and tracing's callsite cache is
 //! process-wide, so sharing a process with other tests would make the capture racy.
@@ -25,7 +25,7 @@ impl Write for Capture {
     }
 }
 
-/// Items 90 and 91: every log line of a run through success, retries, failures and reversals, at
+/// Bad inputs 90 and 91: every log line of a run through success, retries, failures and reversals, at
 /// TRACE level, holds neither the secret nor any `sign_string` sent.
 #[tokio::test]
 async fn g90_g91_logs_never_hold_the_secret_or_a_signature() {

@@ -239,7 +239,7 @@ impl MerchantClient {
 mod tests {
     use super::*;
 
-    /// bad-inputs.md item 89: no full card number, token or SMS code in `Debug`.
+    /// docs/protocol.md, bad input 89: no full card number, token or SMS code in `Debug`.
     #[test]
     fn debug_hides_card_data() {
         let card = CardNumber::new("8600 5512 3456 3244");

@@ -368,7 +368,7 @@ mod tests {
         )
     }
 
-    /// bad-inputs.md item 86: over-long fields and missing tax ids are refused when building.
+    /// docs/protocol.md, bad input 86: over-long fields and missing tax ids are refused when building.
     #[test]
     fn validates_limits() {
         assert!(item().barcode("4780000000010").build().is_ok());

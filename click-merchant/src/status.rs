@@ -70,7 +70,7 @@ impl<'de> Deserialize<'de> for InvoiceStatus {
 mod tests {
     use super::*;
 
-    /// bad-inputs.md item 80: unknown codes decode.
+    /// docs/protocol.md, bad input 80: unknown codes decode.
     #[test]
     fn every_code_decodes() {
         assert_eq!(PaymentStatus::from(2), PaymentStatus::Paid);

@@ -57,16 +57,21 @@
 //! Every transition of the state machine is one database transaction, and its exactly-once
 //! guarantee comes from the database, never from a check-then-write in Rust:
 //!
-//! - **one row per `click_trans_id`**: a unique key; a concurrent duplicate Prepare waits for the
-//!   first to commit, fails, and reads the first row back;
-//! - **one transition out of "prepared"**: `UPDATE … WHERE click_trans_id = ? AND state = 0` and its
-//!   affected-row count; concurrent Completes queue on the row lock and only the first matches;
+//! - **one prepared attempt per (`service_id`, `click_trans_id`, `merchant_trans_id`)**: a unique
+//!   index over prepared rows; a concurrent duplicate Prepare waits for the first to commit, is
+//!   refused, and reads the first row back;
+//! - **one transition out of "prepared"**: `UPDATE … WHERE merchant_prepare_id = ? AND state = ?`
+//!   and its affected-row count; concurrent Completes queue on the row lock and only the first
+//!   matches;
 //! - **one debited transaction per one-time order**: the primary key of `click_paid_orders`
 //!   (`service_id`, `merchant_trans_id`), claimed inside the confirm's transaction.
 //!
+//! [`PgStore`] and [`MySqlStore`] are two instantiations of one [`SqlStore`], and all four stores
+//! run click-core's transitions, written once ([`click_core::transition`]).
+//!
 //! The delivery hook runs on the open transaction inside a savepoint, so "payment confirmed" and
 //! "order marked paid" commit together or not at all; a failing hook rolls back its own writes and
-//! the transaction is kept as "reversal due" ([`PgStore::reversals_due`] lists them). A crash or a
+//! the transaction is kept as "reversal due" ([`SqlStore::reversals_due`] lists them). A crash or a
 //! dropped request before the commit rolls back everything, the hook's database writes included
 //! (side effects outside the database are not: send those from `ShopEvent::Confirmed`). A
 //! transition the database aborts as a deadlock is tried again, up to three times. Each store's
@@ -80,8 +85,9 @@
 //!
 //! # Schema
 //!
-//! [`PgStore::migrate`] (and its twins) creates `click_transactions` and `click_paid_orders`
-//! beside your own tables and records applied versions in `click_migrations`. Amounts are stored as
+//! [`PgStore::migrate`](SqlStore::migrate) (and its twins) creates `click_transactions` and
+//! `click_paid_orders` beside your own tables, records applied versions in `click_migrations`, and
+//! upgrades the tables of earlier releases in place, rows included. Amounts are stored as
 //! integer tiyin. Store errors become `-7` answers, with the driver's error (`sqlx::Error`,
 //! `rusqlite::Error`) kept as the source for the log.
 

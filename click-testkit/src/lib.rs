@@ -29,7 +29,7 @@
 //! ```
 //!
 //! The scenarios are Click's own 15 test-tool scenarios, in order, then the checks of the
-//! project's PROTOCOL.md (see [`scenarios`]); [`transport`] adds HTTP-level checks (body size,
+//! project's docs/protocol.md (see [`scenarios`]); [`transport`] adds HTTP-level checks (body size,
 //! content types, methods, slow clients).
 //!
 //! [`mock`] is the other direction: a mock of Click's Merchant API (invoices, payment status,

@@ -1,9 +1,9 @@
-//! The scenario suite: Click's own 15 test-tool scenarios in order, then the checks PROTOCOL.md
+//! The scenario suite: Click's own 15 test-tool scenarios in order, then the checks docs/protocol.md
 //! adds. Every answer must be HTTP 200 with Click-shaped JSON and the expected `error`.
 //!
 //! Each scenario that pays takes a fresh one-time order from the list it is given (a one-time
 //! order can be paid once): [`ORDERS_NEEDED`] of them, all payable, plus one already paid order.
-//! Expectations follow PROTOCOL.md's decisions (e.g. `-8` for a missing field, checked before the
+//! Expectations follow docs/protocol.md's decisions (e.g. `-8` for a missing field, checked before the
 //! signature); a merchant that decides otherwise where Click is silent sees those scenarios fail,
 //! with the request and answer shown.
 
@@ -326,7 +326,7 @@ pub async fn check_click_tool(target: &Target, orders: &ToolOrders, options: Opt
     run.report
 }
 
-/// The checks PROTOCOL.md adds to Click's tool.
+/// The checks docs/protocol.md adds to Click's tool.
 async fn protocol_checks(run: &mut Run<'_>) {
     let outcome = success(run).await;
     run.record("Success: Prepare 0, Complete 0", outcome);

@@ -1,4 +1,4 @@
-//! HTTP-level checks (bad-inputs.md section A) that any merchant endpoint must pass: whatever
+//! HTTP-level checks (docs/protocol.md, bad inputs section A) that any merchant endpoint must pass: whatever
 //! arrives, the answer is HTTP 200 with Click's JSON (or 405 with JSON for other methods), never
 //! an HTML error page, and a slow client cannot hold a connection.
 
@@ -113,7 +113,7 @@ pub async fn check(target: &Target) -> Report {
     report
 }
 
-/// bad-inputs.md item 13: a client that sends its request one byte at a time is disconnected
+/// docs/protocol.md, bad input 13: a client that sends its request one byte at a time is disconnected
 /// within `within`, and meanwhile a normal callback still answers promptly.
 ///
 /// # Errors

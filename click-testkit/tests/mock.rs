@@ -302,7 +302,7 @@ async fn amounts_are_read_exactly() {
     }
 }
 
-/// bad-inputs.md item 87: a `merchant_trans_id` with `/`, `?`, `#`, dots or Cyrillic is one
+/// docs/protocol.md, bad input 87: a `merchant_trans_id` with `/`, `?`, `#`, dots or Cyrillic is one
 /// percent-encoded segment; the mock records it as sent and decodes it.
 #[tokio::test]
 async fn status_by_mti_decodes_one_segment() {
@@ -572,7 +572,7 @@ async fn click_pass_in_confirm_mode_waits_for_its_confirmation() {
     assert_eq!(other_service["error_code"], -5);
 }
 
-/// bad-inputs.md item 84, without waiting: the mock clock moves 31 s.
+/// docs/protocol.md, bad input 84, without waiting: the mock clock moves 31 s.
 #[tokio::test]
 async fn click_pass_is_cancelled_after_30_seconds_of_mock_time() {
     let api = api().await;
@@ -667,7 +667,7 @@ async fn ofd_data_is_stored_and_returned_in_camel_case() {
     );
 }
 
-/// bad-inputs.md items 72 and 83: missing, malformed, wrong user, wrong digest, stale or
+/// docs/protocol.md, bad inputs 72 and 83: missing, malformed, wrong user, wrong digest, stale or
 /// future timestamps are 401 with Click's JSON, and have no effect.
 #[tokio::test]
 async fn auth_failures_are_401() {
@@ -827,7 +827,7 @@ async fn requests_are_recorded_in_order_rejected_ones_included() {
     assert!(api.mock.invoice(invoice).is_some());
 }
 
-/// bad-inputs.md items 74 and 75: a status fault answers Click's JSON and has no effect; the
+/// docs/protocol.md, bad inputs 74 and 75: a status fault answers Click's JSON and has no effect; the
 /// request is seen exactly once.
 #[tokio::test]
 async fn a_status_fault_answers_without_effect() {
@@ -849,7 +849,7 @@ async fn a_status_fault_answers_without_effect() {
     assert_eq!(status, 200, "the fault ran out");
 }
 
-/// bad-inputs.md item 77: the request takes effect, then the answer hangs past the client's
+/// docs/protocol.md, bad input 77: the request takes effect, then the answer hangs past the client's
 /// timeout.
 #[tokio::test]
 async fn a_hang_applies_the_request_then_delays_the_answer() {
@@ -878,7 +878,7 @@ async fn a_hang_applies_the_request_then_delays_the_answer() {
     assert_eq!(answer["error_code"], -5, "answered normally");
 }
 
-/// bad-inputs.md items 78 and 79.
+/// docs/protocol.md, bad inputs 78 and 79.
 #[tokio::test]
 async fn garbled_html_and_empty_bodies() {
     let api = api().await;
@@ -911,7 +911,7 @@ async fn garbled_html_and_empty_bodies() {
     assert_eq!(answer["error_code"], -5, "no faulted create took effect");
 }
 
-/// bad-inputs.md item 82: a huge body is streamed, with no `Content-Length` to refuse it early.
+/// docs/protocol.md, bad input 82: a huge body is streamed, with no `Content-Length` to refuse it early.
 #[tokio::test]
 async fn a_huge_body_is_streamed() {
     let api = api().await;
@@ -936,7 +936,7 @@ async fn a_huge_body_is_streamed() {
     assert!(first.len() < size, "chunked");
 }
 
-/// bad-inputs.md item 82: a dripping body outlasts a total timeout.
+/// docs/protocol.md, bad input 82: a dripping body outlasts a total timeout.
 #[tokio::test]
 async fn a_drip_sends_one_byte_at_a_time() {
     let api = api().await;

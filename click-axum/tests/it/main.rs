@@ -56,7 +56,7 @@ async fn one_route_for_both_callbacks_dispatches_on_action() {
     assert!(report.passed(), "{report}");
 }
 
-/// bad-inputs.md section A over the socket: items 1, 2, 11 and 12.
+/// docs/protocol.md, bad inputs section A over the socket: items 1, 2, 11 and 12.
 #[tokio::test(flavor = "multi_thread")]
 async fn transport_checks_pass() {
     let seed = seed("transport", "1000".parse().expect("amount"));
@@ -65,7 +65,7 @@ async fn transport_checks_pass() {
     assert!(report.passed(), "{report}");
 }
 
-/// bad-inputs.md item 13: a client sending a byte at a time is cut off after the header-read
+/// docs/protocol.md, bad input 13: a client sending a byte at a time is cut off after the header-read
 /// timeout, while a normal callback answers at once.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_client_is_cut_off() {

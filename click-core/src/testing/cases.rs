@@ -1,5 +1,5 @@
 //! The conformance cases: each takes a [`Harness`] over a fresh store and panics on a violation.
-//! Item numbers refer to `bad-inputs.md`, the project's catalogue of bad inputs and faults.
+//! Bad-input numbers refer to the catalogue at the end of `docs/protocol.md`.
 
 use std::collections::HashSet;
 
@@ -47,7 +47,7 @@ pub async fn prepare_answers_a_prepare_id_and_reserves(h: Harness) {
     assert!(matches!(h.events().as_slice(), [ShopEvent::Prepared(_)]));
 }
 
-/// Item 47: a retried Prepare gets the same id and byte-identical JSON; one reservation.
+/// Bad input 47: a retried Prepare gets the same id and byte-identical JSON; one reservation.
 pub async fn prepare_retry_replays_the_same_answer(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let id = h.next_click_trans_id();
@@ -58,7 +58,7 @@ pub async fn prepare_retry_replays_the_same_answer(h: Harness) {
     assert_eq!(h.orders.reserves(), 1);
 }
 
-/// Item 43: an unknown order answers `-5` and records nothing.
+/// Bad input 43: an unknown order answers `-5` and records nothing.
 pub async fn prepare_unknown_order_is_minus_5(h: Harness) {
     let id = h.next_click_trans_id();
     assert_eq!(code(&h.prepare(id, "nope", "1000").await), -5);
@@ -66,7 +66,7 @@ pub async fn prepare_unknown_order_is_minus_5(h: Harness) {
     assert_eq!(h.orders.reserves(), 0);
 }
 
-/// Items 34–36: an amount other than the order's answers `-2` and records nothing.
+/// Bad inputs 34–36: an amount other than the order's answers `-2` and records nothing.
 pub async fn prepare_wrong_amount_is_minus_2(h: Harness) {
     h.orders.insert("o-1000", payable("1000"));
     h.orders.insert("o-100000", payable("100000"));
@@ -86,7 +86,7 @@ pub async fn prepare_wrong_amount_is_minus_2(h: Harness) {
     assert_eq!(h.orders.reserves(), 0);
 }
 
-/// Item 50: Prepare of a paid one-time order answers `-4`.
+/// Bad input 50: Prepare of a paid one-time order answers `-4`.
 pub async fn prepare_paid_order_is_minus_4(h: Harness) {
     h.orders.insert("paid", Order::Paid);
     let id = h.next_click_trans_id();
@@ -94,7 +94,7 @@ pub async fn prepare_paid_order_is_minus_4(h: Harness) {
     assert_eq!(h.transaction(id).await, None);
 }
 
-/// Item 51: Prepare of a cancelled or unpayable order answers `-9`; Click's cancelling Complete
+/// Bad input 51: Prepare of a cancelled or unpayable order answers `-9`; Click's cancelling Complete
 /// that follows also answers `-9`.
 pub async fn prepare_closed_order_is_minus_9(h: Harness) {
     h.orders.insert("closed", Order::Closed);
@@ -190,7 +190,7 @@ pub async fn prepare_after_confirm_is_minus_4(h: Harness) {
     assert_eq!(h.transaction(fresh).await, None);
 }
 
-/// Item 8 of the decision table: a debit confirms, delivers once and answers a confirm id.
+/// Step 8 of the decision table: a debit confirms, delivers once and answers a confirm id.
 pub async fn complete_confirms_and_delivers_once(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let (id, prepare_id) = h.prepared("o-1", "1000").await;
@@ -206,7 +206,7 @@ pub async fn complete_confirms_and_delivers_once(h: Harness) {
     assert!(matches!(h.events().last(), Some(ShopEvent::Confirmed(_))));
 }
 
-/// Items 28 and 56: a repeated Complete answers `-4` and delivers nothing more, even when the
+/// Bad inputs 28 and 56: a repeated Complete answers `-4` and delivers nothing more, even when the
 /// unsigned `error` of the replay says cancel.
 pub async fn complete_retry_is_minus_4_without_second_delivery(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
@@ -290,7 +290,7 @@ pub async fn complete_wrong_amount_is_minus_2_and_changes_nothing(h: Harness) {
     assert_eq!(h.orders.deliveries("o-1"), 1);
 }
 
-/// Items 52 and 53: every negative `error` cancels: `-9`, released, no delivery; again `-9`.
+/// Bad inputs 52 and 53: every negative `error` cancels: `-9`, released, no delivery; again `-9`.
 pub async fn cancel_releases_and_answers_minus_9(h: Harness) {
     for (n, error) in [-5017, -1, -9, -30000].into_iter().enumerate() {
         let order = format!("o-{n}");
@@ -311,7 +311,7 @@ pub async fn cancel_releases_and_answers_minus_9(h: Harness) {
     }
 }
 
-/// Item 54: `error=0` after a cancel answers `-9` and delivers nothing.
+/// Bad input 54: `error=0` after a cancel answers `-9` and delivers nothing.
 pub async fn confirm_after_cancel_is_minus_9(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let (id, prepare_id) = h.prepared("o-1", "1000").await;
@@ -327,7 +327,7 @@ pub async fn confirm_after_cancel_is_minus_9(h: Harness) {
     assert_eq!(h.state(id).await, Some(TransactionState::Cancelled));
 }
 
-/// Item 55: a cancel after a confirm answers `-4` by default, `-9` when configured so; the
+/// Bad input 55: a cancel after a confirm answers `-4` by default, `-9` when configured so; the
 /// payment stands either way.
 pub async fn cancel_after_confirm_keeps_the_payment(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
@@ -353,7 +353,7 @@ pub async fn cancel_after_confirm_keeps_the_payment(h: Harness) {
     assert_eq!(h.orders.releases(), 0);
 }
 
-/// Item 49: two attempts of one order, both debited: the first delivers, the second answers `-4`
+/// Bad input 49: two attempts of one order, both debited: the first delivers, the second answers `-4`
 /// and is reported for reversal.
 pub async fn second_debited_attempt_is_minus_4_with_reversal(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
@@ -386,7 +386,7 @@ pub async fn second_debited_attempt_is_minus_4_with_reversal(h: Harness) {
     );
 }
 
-/// Item 58: a failing delivery after the debit answers `0` and is reported for reversal.
+/// Bad input 58: a failing delivery after the debit answers `0` and is reported for reversal.
 pub async fn delivery_failure_answers_0_with_reversal(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let (id, prepare_id) = h.prepared("o-1", "1000").await;
@@ -407,7 +407,7 @@ pub async fn delivery_failure_answers_0_with_reversal(h: Harness) {
     assert_eq!(h.orders.deliveries("o-1"), 0);
 }
 
-/// Item 50 (top-up mode): an account accepts any number of payments within its limits.
+/// Bad input 50 (top-up mode): an account accepts any number of payments within its limits.
 pub async fn accounts_accept_repeated_top_ups(h: Harness) {
     h.orders.insert(
         "login",
@@ -441,7 +441,7 @@ pub async fn accounts_accept_repeated_top_ups(h: Harness) {
     }
 }
 
-/// Item 42: the amount is frozen at Prepare: the Complete of the old amount succeeds after the
+/// Bad input 42: the amount is frozen at Prepare: the Complete of the old amount succeeds after the
 /// merchant edited the order; a new Prepare of the old amount does not.
 pub async fn amount_is_frozen_at_prepare(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
@@ -453,7 +453,7 @@ pub async fn amount_is_frozen_at_prepare(h: Harness) {
     assert_eq!(h.orders.deliveries("o-1"), 1);
 }
 
-/// Item 60: a failing lookup answers `-7` and records nothing; Click's retry then succeeds.
+/// Bad input 60: a failing lookup answers `-7` and records nothing; Click's retry then succeeds.
 pub async fn failed_lookup_is_minus_7_and_records_nothing(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let id = h.next_click_trans_id();
@@ -464,7 +464,7 @@ pub async fn failed_lookup_is_minus_7_and_records_nothing(h: Harness) {
     assert_eq!(code(&h.prepare(id, "o-1", "1000").await), 0);
 }
 
-/// Item 60: a failing reservation answers `-7` and records nothing; Click's retry then succeeds
+/// Bad input 60: a failing reservation answers `-7` and records nothing; Click's retry then succeeds
 /// and the payment is delivered once.
 pub async fn failed_reserve_is_minus_7_and_records_nothing(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
@@ -611,7 +611,7 @@ pub async fn click_tool_on_three_orders_three_runs(h: Harness) {
     }
 }
 
-/// Item 61: 50 identical concurrent Completes: one `0`, 49 `-4`, one delivery, the transaction
+/// Bad input 61: 50 identical concurrent Completes: one `0`, 49 `-4`, one delivery, the transaction
 /// confirmed and nothing reported for reversal; `rounds` times, alternating one-time orders and
 /// account top-ups (which have no per-order claim to fall back on).
 pub async fn concurrent_identical_completes_deliver_once(h: Harness) {
@@ -647,7 +647,7 @@ pub async fn concurrent_identical_completes_deliver_once(h: Harness) {
     assert_eq!(reversals(&h, ReversalReason::DeliveryFailed), 0);
 }
 
-/// Item 62: concurrent Completes of two prepared attempts of one order: one `0`, one `-4` with a
+/// Bad input 62: concurrent Completes of two prepared attempts of one order: one `0`, one `-4` with a
 /// reversal, one delivery; `rounds` times.
 pub async fn concurrent_completes_of_two_attempts_deliver_once(h: Harness) {
     for round in 0..h.rounds {
@@ -671,7 +671,7 @@ pub async fn concurrent_completes_of_two_attempts_deliver_once(h: Harness) {
     assert_eq!(reversals(&h, ReversalReason::OrderAlreadyPaid), h.rounds);
 }
 
-/// Item 63: a concurrent confirm and cancel of one transaction: exactly one wins and the final
+/// Bad input 63: a concurrent confirm and cancel of one transaction: exactly one wins and the final
 /// state agrees with both answers; `rounds` times.
 pub async fn concurrent_confirm_and_cancel_agree(h: Harness) {
     for round in 0..h.rounds {
@@ -704,7 +704,7 @@ pub async fn concurrent_confirm_and_cancel_agree(h: Harness) {
     }
 }
 
-/// Item 64: 20 concurrent identical Prepares: one record, one reservation, the same id in all 20
+/// Bad input 64: 20 concurrent identical Prepares: one record, one reservation, the same id in all 20
 /// answers; `rounds` times.
 pub async fn concurrent_identical_prepares_share_one_prepare_id(h: Harness) {
     for round in 0..h.rounds {

@@ -1,10 +1,10 @@
-//! The items of `bad-inputs.md` (sections A–D) that click-core answers, each test named by its
-//! item number.
+//! The bad inputs of `docs/protocol.md` (sections A–D) that click-core answers, each test named by
+//! its section and number.
 //!
 //! The conformance suite (`click_core::testing::cases`, run in `conformance.rs`) covers: 28 and 56
-//! `complete_retry_is_minus_4_without_second_delivery`; 29 `prepare_after_cancel_replays_minus_9`;
+//! `complete_retry_is_minus_4_without_second_delivery`; 29 `prepare_of_a_final_attempt_is_a_new_attempt`;
 //! 42 `amount_is_frozen_at_prepare`; 43 `prepare_unknown_order_is_minus_5`; 44 and 45
-//! `complete_of_unknown_transaction_is_minus_6`; 47 `prepare_retry_replays_the_same_answer`; 48
+//! `complete_of_unknown_transaction_is_minus_6` and `complete_names_its_transaction_by_prepare_id`; 47 `prepare_retry_replays_the_same_answer`; 48
 //! `prepare_conflicting_retry_is_minus_8`; 49 `second_debited_attempt_is_minus_4_with_reversal`; 50
 //! `prepare_paid_order_is_minus_4` and `accounts_accept_repeated_top_ups`; 51
 //! `prepare_closed_order_is_minus_9`; 52 and 53 `cancel_releases_and_answers_minus_9`; 54
@@ -66,7 +66,7 @@ async fn a01_empty_body_is_minus_8() {
     }
 }
 
-/// Item 2 at the core's level (the adapters enforce the byte limit): a megabyte in a signed field,
+/// Bad input 2 at the core's level (the adapters enforce the byte limit): a megabyte in a signed field,
 /// or a megabyte of separators, is a plain `-8`.
 #[tokio::test]
 async fn a02_a_megabyte_body_is_minus_8() {
@@ -176,7 +176,7 @@ async fn a07_a_non_utf8_escape_is_minus_8() {
     assert_eq!(raw(&h, Endpoint::Prepare, &body).await, -8);
 }
 
-/// Item 8: an invalid escape is literal text: unsigned `-1`; signed over the literal text it is
+/// Bad input 8: an invalid escape is literal text: unsigned `-1`; signed over the literal text it is
 /// processed (here an unknown order, `-5`).
 #[tokio::test]
 async fn a08_an_invalid_escape_stays_literal() {
@@ -229,7 +229,7 @@ async fn a10_unknown_fields_are_ignored() {
     assert_eq!(send(&h, Endpoint::Prepare, &form).await, 0);
 }
 
-/// Item 11, body side: a JSON body is not a form (`-8`); a form body is a form whatever the
+/// Bad input 11, body side: a JSON body is not a form (`-8`); a form body is a form whatever the
 /// `Content-Type` (the core never sees headers).
 #[tokio::test]
 async fn a11_a_json_body_is_minus_8() {
@@ -306,7 +306,7 @@ async fn a17_injection_shaped_ids_are_just_unknown_orders() {
     );
 }
 
-/// Items 18 and 19: control characters, bidi overrides, emoji and markup are unknown orders, or
+/// Bad inputs 18 and 19: control characters, bidi overrides, emoji and markup are unknown orders, or
 /// paid normally when an order has that id; the JSON echo is escaped and round-trips.
 #[tokio::test]
 async fn a18_a19_hostile_ids_are_echoed_escaped() {
@@ -497,7 +497,7 @@ fn md5_hex(parts: &[&str]) -> String {
     hex::encode(md5.finalize())
 }
 
-/// Item 24: the prepare id belongs to Complete's signature only.
+/// Bad input 24: the prepare id belongs to Complete's signature only.
 #[tokio::test]
 async fn b24_the_prepare_id_is_signed_on_complete_only() {
     let h = harness().await;
@@ -521,7 +521,7 @@ async fn b24_the_prepare_id_is_signed_on_complete_only() {
     assert_eq!(h.state(id).await, Some(TransactionState::Prepared));
 }
 
-/// Items 25 and 33: each amount form, signed over its own raw text, is accepted.
+/// Bad inputs 25 and 33: each amount form, signed over its own raw text, is accepted.
 #[tokio::test]
 async fn b25_c33_every_amount_form_verifies_over_its_raw_text() {
     let h = harness().await;
@@ -546,7 +546,7 @@ async fn b25_c33_every_amount_form_verifies_over_its_raw_text() {
     }
 }
 
-/// Items 26 and 27: several services, each with its secrets; rotation.
+/// Bad inputs 26 and 27: several services, each with its secrets; rotation.
 #[tokio::test]
 async fn b26_b27_services_and_secret_rotation() {
     let orders = TestOrders::new();
@@ -598,7 +598,7 @@ async fn b26_b27_services_and_secret_rotation() {
     );
 }
 
-/// Item 30: every re-split of a captured signed Complete's `merchant_trans_id ‖ merchant_prepare_id
+/// Bad input 30: every re-split of a captured signed Complete's `merchant_trans_id ‖ merchant_prepare_id
 /// ‖ amount` keeps a valid signature, and none is accepted.
 #[tokio::test]
 async fn b30_field_boundary_resplits_never_succeed() {
@@ -633,7 +633,7 @@ async fn b30_field_boundary_resplits_never_succeed() {
     assert_eq!(h.orders.deliveries("A1") + h.orders.deliveries("A11"), 0);
 }
 
-/// Item 31: a digest over `m ‖ padding ‖ ext` puts MD5 padding bytes and `ext` into `sign_time`,
+/// Bad input 31: a digest over `m ‖ padding ‖ ext` puts MD5 padding bytes and `ext` into `sign_time`,
 /// which its grammar refuses.
 #[tokio::test]
 async fn b31_length_extension_shapes_are_minus_8() {
@@ -651,7 +651,7 @@ async fn b31_length_extension_shapes_are_minus_8() {
     assert_eq!(send(&h, Endpoint::Prepare, &printable).await, -8);
 }
 
-/// Items 34–41: amounts that are wrong, negative, exotic or over-precise answer `-2` when signed
+/// Bad inputs 34–41: amounts that are wrong, negative, exotic or over-precise answer `-2` when signed
 /// (and `-1` when not: the grammar is checked after the signature).
 #[tokio::test]
 async fn c34_c41_bad_amounts_are_minus_2() {
@@ -737,7 +737,7 @@ async fn d57_error_must_be_zero_or_negative() {
     assert_eq!(h.state(id).await, Some(TransactionState::Prepared));
 }
 
-/// Item 59: reservations never expire inside the SDK, so a late Complete of a prepared payment is
+/// Bad input 59: reservations never expire inside the SDK, so a late Complete of a prepared payment is
 /// confirmed (`0`); if the goods went elsewhere, the delivery hook fails and the payment is reported
 /// for reversal (the conformance case `delivery_failure_answers_0_with_reversal`).
 #[tokio::test]
@@ -750,7 +750,7 @@ async fn d59_a_late_complete_is_still_confirmed() {
     assert_eq!(h.orders.deliveries("o-1"), 1);
 }
 
-/// Item 60 with the store itself failing (not a hook): `-7` on both callbacks, state unchanged,
+/// Bad input 60 with the store itself failing (not a hook): `-7` on both callbacks, state unchanged,
 /// then Click's retry succeeds.
 #[tokio::test]
 async fn d60_store_failure_is_minus_7_and_recoverable() {

@@ -1,4 +1,4 @@
-//! bad-inputs.md item 89: no secret, digest or `sign_string` in `Debug` or errors. Items 90 and 91
+//! docs/protocol.md, bad input 89: no secret, digest or `sign_string` in `Debug` or errors. Items 90 and 91
 //! (logs) are in `tests/logs.rs`.
 
 use click_core::{
@@ -6,7 +6,7 @@ use click_core::{
     ServiceId, StoreError,
 };
 
-/// Item 89: `Debug` and `Display` of credentials, keyrings, shops, requests and errors.
+/// Bad input 89: `Debug` and `Display` of credentials, keyrings, shops, requests and errors.
 #[test]
 fn g89_debug_and_errors_hold_no_secret_or_signature() {
     let secret = "very-secret-key";

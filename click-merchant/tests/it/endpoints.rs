@@ -61,7 +61,7 @@ async fn invoices_statuses_and_reversals() {
         client.reverse(payment_id).await.ok(),
         Some(Reversal::Reversed { payment_id })
     );
-    // Item 85: a repeated reversal is recognised, not reported as a fresh failure.
+    // Bad input 85: a repeated reversal is recognised, not reported as a fresh failure.
     assert!(matches!(
         client.reverse(payment_id).await,
         Ok(Reversal::NotPaid { .. })
@@ -139,7 +139,7 @@ async fn card_tokens() {
     assert_eq!(payment.status, PaymentStatus::Paid);
     assert!(
         payment.payment_id > 0,
-        "a numeric-string payment id decodes (item 81)"
+        "a numeric-string payment id decodes (bad input 81)"
     );
     client
         .delete_card_token(&issued.card_token)

@@ -1,4 +1,4 @@
-//! bad-inputs.md section F: each fault, its typed error, and whether it was retried.
+//! docs/protocol.md, bad inputs section F: each fault, its typed error, and whether it was retried.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -343,7 +343,7 @@ async fn confirm_mode_client() -> (click_testkit::mock::MockApi, MerchantClient)
     (mock, client)
 }
 
-/// Item 84: a confirm that keeps failing misses its deadline, and the status found then is
+/// Bad input 84: a confirm that keeps failing misses its deadline, and the status found then is
 /// reported; a confirm that timed out but reached Click is recognised as a success.
 #[tokio::test]
 async fn f84_confirm_mode_deadline_and_late_successes() {
@@ -488,7 +488,7 @@ async fn f87_dot_segments_are_refused() {
     assert!(mock.requests().is_empty());
 }
 
-/// Item 85 and its twin: reversing a payment that was never paid is reported as not paid, not as
+/// Bad input 85 and its twin: reversing a payment that was never paid is reported as not paid, not as
 /// a fresh failure to retry.
 #[tokio::test]
 async fn f85_reversing_an_unpaid_payment_is_not_paid() {
@@ -504,7 +504,7 @@ async fn f85_reversing_an_unpaid_payment_is_not_paid() {
     );
 }
 
-/// Item 81: `null` for an optional field and extra fields decode; a missing required field is a
+/// Bad input 81: `null` for an optional field and extra fields decode; a missing required field is a
 /// decode error whose outcome, on a payment call, is unknown.
 #[tokio::test]
 async fn f81_odd_answers_decode_where_the_types_allow() {

@@ -1,5 +1,5 @@
 //! click-merchant against the testkit's mock of Click's Merchant API, over real HTTP: every
-//! endpoint, every fault of bad-inputs.md section F, and section G's secrets.
+//! endpoint, every fault of docs/protocol.md, bad inputs section F, and section G's secrets.
 
 mod endpoints;
 mod faults;

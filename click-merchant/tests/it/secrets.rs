@@ -1,4 +1,4 @@
-//! bad-inputs.md item 89: no secret, digest, full card number, SMS code or card token in `Debug`
+//! docs/protocol.md, bad input 89: no secret, digest, full card number, SMS code or card token in `Debug`
 //! or `Display` of anything the client exposes.
 
 use click_core::SecretKey;

@@ -1,5 +1,5 @@
 //! click-sqlx integration tests: the click-core conformance suite and the concurrency and crash
-//! items of bad-inputs.md section E, on PostgreSQL, MySQL/MariaDB and SQLite.
+//! items of docs/protocol.md, bad inputs section E, on PostgreSQL, MySQL/MariaDB and SQLite.
 //!
 //! PostgreSQL and MySQL tests need `CLICK_TEST_POSTGRES_URL` / `CLICK_TEST_MYSQL_URL`; without
 //! them they print why they skip and pass. Each test runs on a fresh schema, database or file.
@@ -110,9 +110,9 @@ macro_rules! database_tests {
             );
         }
 
-        /// Item 66: the process dies after the delivery's `UPDATE` but before the commit (here: the
-        /// request is dropped while the hook hangs). Nothing of it survives, and Click's retry
-        /// delivers once.
+        /// Bad input 66: the process dies after the delivery's `UPDATE` but before the commit (here:
+        /// the request is dropped once the hook hangs after its `UPDATE`). Nothing of it survives,
+        /// and Click's retry delivers once.
         #[tokio::test(flavor = "multi_thread")]
         async fn a_crash_before_the_commit_delivers_nothing() {
             if click_core::testing::skipped($requires) {
@@ -128,17 +128,19 @@ macro_rules! database_tests {
                 .hooks()
                 .hang_after_update
                 .store(true, Ordering::SeqCst);
+            let hung = std::sync::Arc::clone(&store.hooks().hung);
             let shop = shop(store);
             let inspector = $open(&location, TableOrders::default(), 1).await;
             let (answer, prepare_id) = prepare(&shop, 1, "o-1").await;
             assert_eq!(answer, 0);
             let prepare_id = prepare_id.expect("id");
-            let crashed = tokio::time::timeout(
-                Duration::from_millis(500),
-                complete(&shop, 1, "o-1", prepare_id),
-            )
-            .await;
-            assert!(crashed.is_err(), "the request died mid-delivery");
+            let crashed = {
+                let shop = shop.clone();
+                tokio::spawn(async move { complete(&shop, 1, "o-1", prepare_id).await })
+            };
+            hung.notified().await;
+            crashed.abort();
+            assert!(crashed.await.is_err(), "the request died mid-delivery");
             assert_eq!(
                 inspector.status("o-1").await,
                 "new",
@@ -152,7 +154,7 @@ macro_rules! database_tests {
             assert_eq!(inspector.status("o-1").await, "paid");
         }
 
-        /// Items 65 and 67: a store opened again after the process died between callbacks
+        /// Bad inputs 65 and 67: a store opened again after the process died between callbacks
         /// continues from the committed state: the retried Prepare gets the same id, the
         /// Complete succeeds, and its retry after another restart answers `-4`.
         #[tokio::test(flavor = "multi_thread")]
@@ -248,7 +250,7 @@ macro_rules! database_tests {
             assert_eq!(stores[0].migrations().await, 2);
         }
 
-        /// Item 68: 100 concurrent duplicates of one Complete spread over four pools (four app
+        /// Bad input 68: 100 concurrent duplicates of one Complete spread over four pools (four app
         /// instances behind a load balancer): one `0`, 99 `-4`, one delivery; ten rounds.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn a_hundred_duplicates_over_four_pools_deliver_once() {
@@ -395,7 +397,7 @@ mod sqlite {
         assert_eq!(crate::prepare(&shop, 1, "o-1").await.0, 0);
     }
 
-    /// Item 69: a writer that holds SQLite's lock longer than the busy timeout makes a callback
+    /// Bad input 69: a writer that holds SQLite's lock longer than the busy timeout makes a callback
     /// answer `-7` (never "database is locked" as a 500); once the lock is gone, Click's retry
     /// succeeds.
     #[tokio::test(flavor = "multi_thread")]

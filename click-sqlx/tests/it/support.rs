@@ -187,13 +187,16 @@ pub(crate) struct TableOrders {
     pub(crate) fail_after_update: AtomicBool,
     /// Hang right after the `UPDATE` (as a process about to crash would).
     pub(crate) hang_after_update: AtomicBool,
+    /// Notified when a delivery hangs after its `UPDATE`.
+    pub(crate) hung: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl TableOrders {
     async fn after_update(&self) -> Result<(), BoxError> {
         self.updates.fetch_add(1, Ordering::SeqCst);
         if self.hang_after_update.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            self.hung.notify_one();
+            std::future::pending::<()>().await;
         }
         if self.fail_after_update.load(Ordering::SeqCst) {
             return Err("out of stock".into());

@@ -79,7 +79,7 @@
 //! - A repeated `click_pass/confirm` of a confirmed payment succeeds again, so a client may retry.
 //! - Partial reversals add up; once nothing is left the payment is reversed (status -1).
 //! - `PUT`/`DELETE click_pass/confirmation/{service_id}` need no body.
-//! - OFD items must have exactly PROTOCOL.md's PascalCase keys within their length limits (else
+//! - OFD items must have exactly docs/protocol.md's PascalCase keys within their length limits (else
 //!   400); `GET payment/ofd_data` answers `qrCodeURL: null` before a QR link was submitted.
 //! - Click Pass payments use the `transaction_id` as their `merchant_trans_id`.
 //!

@@ -1,4 +1,4 @@
-//! The shape of OFD (fiscal) items, as PROTOCOL.md lists them.
+//! The shape of OFD (fiscal) items, as docs/protocol.md lists them.
 
 use serde_json::{Map, Value};
 
