@@ -122,6 +122,14 @@ numeric_id!(
     /// The merchant's id of a confirmed payment (`merchant_confirm_id`), answered to Complete.
     MerchantConfirmId
 );
+numeric_id!(
+    /// Click's id of an invoice (`invoice_id` of the Merchant API).
+    InvoiceId
+);
+numeric_id!(
+    /// A store's id of a settlement task in its outbox.
+    TaskId
+);
 
 /// The merchant's order id, account or login (`merchant_trans_id`; `transaction_param` in links).
 ///

@@ -52,6 +52,7 @@
 //! | [`store`] | [`OrderStore`] (Click's transactions) and [`OrderHooks`] (the merchant's orders) |
 //! | [`transition`] | the Prepare and Complete transitions, written once over a store's primitive [`transition::Steps`] |
 //! | [`memory`] | [`MemoryStore`] and [`MemoryOrders`] |
+//! | [`outbox`] | the settlement outbox every store keeps: reversals, fiscal receipts, expiry of stuck attempts |
 //! | [`checkout`] | payment links, button form, checkout.js snippet, QR code |
 //! | [`routes`] | [`CallbackRoutes`] for adapters: paths, body limit, read timeout; the public URLs |
 //! | `testing` | the store conformance suite and a Click simulator (feature `testing`) |
@@ -79,6 +80,7 @@ pub mod credentials;
 mod form;
 pub mod ids;
 pub mod memory;
+pub mod outbox;
 pub mod routes;
 pub mod shop;
 pub mod signature;
@@ -94,14 +96,15 @@ pub use callback::{
 };
 pub use credentials::{Credentials, CredentialsError, Keyring, SecretKey};
 pub use ids::{
-    ClickPaydocId, ClickTransId, IdError, MerchantConfirmId, MerchantId, MerchantPrepareId,
-    MerchantTransId, MerchantUserId, ServiceId,
+    ClickPaydocId, ClickTransId, IdError, InvoiceId, MerchantConfirmId, MerchantId,
+    MerchantPrepareId, MerchantTransId, MerchantUserId, ServiceId, TaskId,
 };
 pub use memory::{MemoryOrders, MemoryStore};
+pub use outbox::Outbox;
 pub use routes::{CallbackPaths, CallbackRoutes, CallbackUrls, MAX_BODY_BYTES, READ_TIMEOUT};
 pub use shop::{CancelAfterConfirm, Shop, ShopEvent};
 pub use signature::{Signature, sign_complete, sign_prepare};
 pub use store::{
     BoxError, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared,
-    ReversalReason, StoreError, Transaction, TransactionState, Transition,
+    ReversalOutcome, ReversalReason, StoreError, Transaction, TransactionState, Transition,
 };

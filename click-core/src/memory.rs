@@ -1,6 +1,7 @@
 //! [`MemoryStore`], the embedded default store, and [`MemoryOrders`], an in-memory order book.
 
 mod locks;
+mod outbox;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -9,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::ids::{ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
+use crate::outbox::TaskKind;
 use crate::store::{
     BoxError, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared,
     StoreError, Transaction, TransactionState, Transition,
@@ -58,6 +60,8 @@ struct State {
     by_click_trans_id: HashMap<ClickTransId, Vec<MerchantPrepareId>>,
     /// The debited transaction of each one-time order.
     paid_orders: HashMap<OrderKey, MerchantPrepareId>,
+    /// The settlement outbox.
+    outbox: outbox::Tasks,
 }
 
 impl State {
@@ -82,6 +86,7 @@ impl State {
             Write::Claim(order, id) => {
                 self.paid_orders.insert(order, id);
             }
+            Write::Task(kind, id) => self.outbox.enqueue(kind, id, 0),
         }
     }
 }
@@ -227,6 +232,8 @@ enum Write {
     Put(Transaction),
     /// A one-time order claimed by a debited transaction.
     Claim(OrderKey, MerchantPrepareId),
+    /// A settlement task for a transaction.
+    Task(TaskKind, MerchantPrepareId),
 }
 
 /// One transition's unit of work: the lock on its order, and the writes it commits.
@@ -326,6 +333,15 @@ impl Steps for MemoryUnit<'_> {
         self.writes
             .push(Write::Claim(key, transaction.merchant_prepare_id));
         Ok(true)
+    }
+
+    async fn enqueue(
+        &mut self,
+        kind: TaskKind,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<(), StoreError> {
+        self.writes.push(Write::Task(kind, merchant_prepare_id));
+        Ok(())
     }
 
     async fn savepoint(&mut self) -> Result<(), StoreError> {

@@ -31,6 +31,8 @@
 //!    names the same transaction (Click's test tool does this in every chain) and is logged.
 //! 6. The amount must equal the one frozen at Prepare (`-2`), even if the order changed since.
 //! 7. `error < 0` (any negative code, not only `-5017`) cancels: `-9`, the reservation released.
+//!    A transaction the settlement worker expired answers `-9` to any Complete (a confirm is
+//!    reported as [`ShopEvent::ConfirmedAfterExpiry`]: Click then cancels its debit).
 //!    Cancelling a debited transaction answers `-4` ([`CancelAfterConfirm::AlreadyPaid`], the
 //!    default) or `-9` ([`CancelAfterConfirm::Cancelled`]) and changes nothing.
 //! 8. `error = 0` confirms and delivers exactly once: `0`. Again: `-4`. After a cancel: `-9`. When
@@ -94,6 +96,10 @@ pub enum ShopEvent {
         /// Why it was not delivered.
         reason: ReversalReason,
     },
+    /// Click confirmed an attempt that the settlement worker had expired (no Complete came in
+    /// time, and Click then had no paid payment for it): Click was answered `-9` and cancels its
+    /// debit. Worth a look: the expiry time may be too short.
+    ConfirmedAfterExpiry(Transaction),
 }
 
 type Listener = Arc<dyn Fn(&ShopEvent) + Send + Sync>;
@@ -264,6 +270,7 @@ impl Shop {
             merchant_trans_id: request.merchant_trans_id.clone(),
             amount,
             kind,
+            prepared_at: crate::outbox::to_the_millisecond(std::time::SystemTime::now()),
         };
         match self.store.prepare(new).await {
             Err(error) => answer(None, storage_failed(&error)),
@@ -343,10 +350,20 @@ impl Shop {
             }
             Transition::Unchanged(transaction) => match (outcome, transaction.state) {
                 (_, TransactionState::Cancelled) => answer(None, ErrorCode::TransactionCancelled),
+                (Outcome::Confirm, TransactionState::Expired) => {
+                    tracing::warn!(
+                        click_paydoc_id = transaction.click_paydoc_id.get(),
+                        "Click confirmed an attempt the settlement worker had expired; \
+                         answering -9, so Click cancels its debit"
+                    );
+                    self.emit(ShopEvent::ConfirmedAfterExpiry(transaction));
+                    answer(None, ErrorCode::TransactionCancelled)
+                }
+                (_, TransactionState::Expired) => answer(None, ErrorCode::TransactionCancelled),
                 (Outcome::Confirm, _) if transaction.state.is_debited() => {
                     answer(transaction.merchant_confirm_id, ErrorCode::AlreadyPaid)
                 }
-                (Outcome::Cancel, _) if transaction.state.is_debited() => {
+                (_, _) if transaction.state.is_debited() => {
                     let error = match self.cancel_after_confirm {
                         CancelAfterConfirm::AlreadyPaid => ErrorCode::AlreadyPaid,
                         CancelAfterConfirm::Cancelled => ErrorCode::TransactionCancelled,

@@ -14,6 +14,7 @@
 //!   "order marked paid" commit together; [`crate::MemoryStore`] passes `()`.
 
 use std::error::Error;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 
@@ -89,6 +90,9 @@ pub enum TransactionState {
     Cancelled,
     /// Debited by Click but not delivered: the merchant owes a reversal. Final, like `Confirmed`.
     ReversalDue(ReversalReason),
+    /// Cancelled by the settlement worker: no Complete came in time and Click had no paid payment
+    /// for it; the reservation was released. A Complete that comes later answers `-9`.
+    Expired,
 }
 
 impl TransactionState {
@@ -99,6 +103,21 @@ impl TransactionState {
             TransactionState::Confirmed | TransactionState::ReversalDue(_)
         )
     }
+}
+
+/// What became of a reversal the settlement worker made (or was asked to make).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReversalOutcome {
+    /// Click reversed the payment: the customer got the money back.
+    Reversed,
+    /// Click never had the payment as paid: there was nothing to reverse.
+    NeverPaid,
+    /// Click refused to reverse a paid payment (out of the reporting month, a card that cannot be
+    /// refunded online): a person must settle it with the customer or Click's support.
+    Refused {
+        /// Click's `error_code`.
+        code: i64,
+    },
 }
 
 /// One payment attempt, as a store keeps it, under the `merchant_prepare_id` it answered.
@@ -123,6 +142,12 @@ pub struct Transaction {
     pub merchant_confirm_id: Option<MerchantConfirmId>,
     /// Where it stands.
     pub state: TransactionState,
+    /// When it was prepared (to the millisecond).
+    pub prepared_at: SystemTime,
+    /// What its reversal did, once the settlement worker settled one.
+    pub reversal: Option<ReversalOutcome>,
+    /// The link of its fiscal receipt, once fiscalized.
+    pub receipt_url: Option<String>,
 }
 
 /// A Prepare to record, already checked by the state machine.
@@ -140,6 +165,8 @@ pub struct NewPrepare {
     pub amount: Amount,
     /// Order or top-up.
     pub kind: PaymentKind,
+    /// When it arrives (to the millisecond: stores keep Unix milliseconds).
+    pub prepared_at: SystemTime,
 }
 
 impl NewPrepare {
@@ -156,6 +183,9 @@ impl NewPrepare {
             merchant_prepare_id,
             merchant_confirm_id: None,
             state: TransactionState::Prepared,
+            prepared_at: self.prepared_at,
+            reversal: None,
+            receipt_url: None,
         }
     }
 }
@@ -179,6 +209,8 @@ pub enum Outcome {
     Confirm,
     /// Click cancelled: cancel and release.
     Cancel,
+    /// The settlement worker gives up on an attempt no Complete came for: expire and release.
+    Expire,
 }
 
 /// What [`OrderStore::complete`] found and did.
@@ -190,7 +222,7 @@ pub enum Transition {
     /// This call found the one-time order paid by another transaction and moved this one to
     /// `ReversalDue(OrderAlreadyPaid)`.
     OrderAlreadyPaid(Transaction),
-    /// This call cancelled the transaction.
+    /// This call cancelled (or expired) the transaction.
     Cancelled(Transaction),
     /// The transaction had already left `Prepared`: nothing changed; its state tells what it is.
     Unchanged(Transaction),
@@ -233,7 +265,7 @@ impl StoreError {
 /// `click_core::testing` (feature `testing`) has the conformance suite every implementation must
 /// pass.
 #[async_trait]
-pub trait OrderStore: Send + Sync + 'static {
+pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
     /// The order Click asks about, through the merchant's lookup hook.
     async fn order(
         &self,
@@ -328,8 +360,16 @@ pub trait OrderHooks<Cx: ?Sized + Send = ()>: Send + Sync + 'static {
     /// commit, or must be idempotent per `merchant_prepare_id`.
     async fn deliver(&self, cx: &mut Cx, payment: &Transaction) -> Result<(), BoxError>;
 
-    /// Releases the reservation when Click cancels. An error is logged; the cancel stands.
+    /// Releases the reservation when Click cancels, or the settlement worker expires the attempt.
+    /// An error is logged; the cancel stands.
     async fn release(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
         Ok(())
+    }
+
+    /// Whether a confirmed payment needs a fiscal receipt: the store then records a "fiscalize"
+    /// task in the same database transaction as the confirm, for the settlement worker (the
+    /// `click-settle` crate). The default: no.
+    fn wants_receipt(&self, _payment: &Transaction) -> bool {
+        false
     }
 }

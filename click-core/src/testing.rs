@@ -36,6 +36,7 @@ use crate::store::{BoxError, Order, OrderHooks, OrderStore, Transaction, Transac
 
 pub mod cases;
 pub mod click_tool;
+pub mod outbox_cases;
 
 /// The `sign_time` the simulator sends.
 pub const SIGN_TIME: &str = "2024-01-31 12:30:00";
@@ -228,6 +229,7 @@ struct Faults {
     fail_find: AtomicBool,
     fail_reserve: AtomicBool,
     fail_deliver: AtomicBool,
+    want_receipts: AtomicBool,
     delay_ms: AtomicU64,
     reserves: AtomicUsize,
     releases: AtomicUsize,
@@ -358,6 +360,11 @@ impl TestOrders {
         self.faults.fail_deliver.store(fail, Ordering::SeqCst);
     }
 
+    /// Makes `wants_receipt` answer yes (or no again) for every payment.
+    pub fn want_receipts(&self, want: bool) {
+        self.faults.want_receipts.store(want, Ordering::SeqCst);
+    }
+
     /// Holds every call of `hook` at its start until the returned [`Held`] is released (or
     /// dropped).
     pub fn hold(&self, hook: Hook) -> Held {
@@ -435,6 +442,10 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
         self.pause(Hook::Release).await;
         self.faults.releases.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    fn wants_receipt(&self, _payment: &Transaction) -> bool {
+        self.faults.want_receipts.load(Ordering::SeqCst)
     }
 }
 
@@ -664,7 +675,7 @@ macro_rules! order_store_conformance {
         $crate::order_store_conformance!(@cases ($factory, $rounds, ::core::option::Option::Some($var)));
     };
     (@cases $args:tt) => {
-        $crate::__conformance_tests!($args;
+        $crate::__conformance_tests!(cases, $args;
             prepare_answers_a_prepare_id_and_reserves,
             prepare_retry_replays_the_same_answer,
             prepare_unknown_order_is_minus_5,
@@ -700,17 +711,59 @@ macro_rules! order_store_conformance {
     };
 }
 
+/// Expands to one `#[test]` per case of the outbox's conformance suite
+/// ([`outbox_cases`](crate::testing::outbox_cases)), for a store built by `$factory`, as
+/// [`order_store_conformance!`](crate::order_store_conformance) does.
+///
+/// ```
+/// mod memory_outbox {
+///     click_core::outbox_conformance!(
+///         |hooks| async move { click_core::MemoryStore::new(hooks) },
+///         rounds = 5
+///     );
+/// }
+/// ```
+#[macro_export]
+macro_rules! outbox_conformance {
+    ($factory:expr) => {
+        $crate::outbox_conformance!($factory, rounds = 20);
+    };
+    ($factory:expr, rounds = $rounds:expr) => {
+        $crate::outbox_conformance!(@cases ($factory, $rounds, ::core::option::Option::None));
+    };
+    ($factory:expr, rounds = $rounds:expr, requires = $var:literal) => {
+        $crate::outbox_conformance!(@cases ($factory, $rounds, ::core::option::Option::Some($var)));
+    };
+    (@cases $args:tt) => {
+        $crate::__conformance_tests!(outbox_cases, $args;
+            a_reversal_due_records_one_reverse_task,
+            a_receipt_task_only_when_the_hooks_want_one,
+            a_rolled_back_transition_records_no_task,
+            claim_retry_and_finish,
+            a_dead_workers_claim_expires,
+            a_stale_claim_changes_nothing,
+            concurrent_workers_never_hold_the_same_task,
+            a_parked_task_keeps_what_it_did,
+            a_held_reversal_runs_once_approved,
+            expiry_is_scheduled_once_per_stuck_attempt,
+            an_expired_attempt_answers_minus_9_to_a_late_confirm,
+            paydoc_debited_sees_other_debited_transactions,
+            tasks_are_listed_and_counted,
+        );
+    };
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_tests {
-    (($factory:expr, $rounds:expr, $requires:expr); $($case:ident),+ $(,)?) => {
+    ($module:ident, ($factory:expr, $rounds:expr, $requires:expr); $($case:ident),+ $(,)?) => {
         $(
             #[test]
             fn $case() {
                 if $crate::testing::skipped($requires) {
                     return;
                 }
-                $crate::testing::run($crate::testing::cases::$case, $factory, $rounds);
+                $crate::testing::run($crate::testing::$module::$case, $factory, $rounds);
             }
         )+
     };

@@ -10,11 +10,14 @@
 //!   `merchant_trans_id` is returned unchanged), the reserve hook runs, and the unit commits. A
 //!   failing reservation rolls everything back.
 //! - **Complete**: the transaction leaves [`TransactionState::Prepared`] (or, if it already left,
-//!   nothing changes). A cancel runs the release hook in a savepoint (its failure is logged, the
-//!   cancel stands). A confirm of a one-time order claims the order first — a claim held by another
-//!   transaction makes this one [`ReversalReason::OrderAlreadyPaid`] — then runs the delivery hook
-//!   in a savepoint: a failing delivery rolls back the hook's own writes and makes the transaction
-//!   [`ReversalReason::DeliveryFailed`].
+//!   nothing changes). A cancel (or an expiry) runs the release hook in a savepoint (its failure is
+//!   logged, the cancel stands). A confirm of a one-time order claims the order first — a claim
+//!   held by another transaction makes this one [`ReversalReason::OrderAlreadyPaid`] — then runs
+//!   the delivery hook in a savepoint: a failing delivery rolls back the hook's own writes and
+//!   makes the transaction [`ReversalReason::DeliveryFailed`].
+//! - **Settlement tasks** ([`crate::outbox`]) are recorded in the same unit: "reverse" whenever a
+//!   transaction becomes reversal due, "fiscalize" for a delivered payment whose hooks want a
+//!   receipt.
 //!
 //! A unit of work dropped before [`Steps::commit`] (a dropped request, a panic in a hook, a process
 //! killed) must change nothing: that is what makes an interrupted delivery safe to deliver again
@@ -27,6 +30,7 @@
 use std::future::Future;
 
 use crate::ids::{MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
+use crate::outbox::TaskKind;
 use crate::store::{
     BoxError, NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason, StoreError,
     Transaction, TransactionState, Transition,
@@ -93,6 +97,14 @@ pub trait Steps: Send {
         &mut self,
         transaction: &Transaction,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records a settlement task of `kind` for a transaction, due now (see [`crate::outbox`]); a
+    /// task of that kind the transaction already has is kept.
+    fn enqueue(
+        &mut self,
+        kind: TaskKind,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Opens a savepoint around a hook (a no-op where hooks write nothing of the store's).
     fn savepoint(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -171,6 +183,7 @@ where
             Some(MerchantConfirmId::new(merchant_prepare_id.get())),
         ),
         Outcome::Cancel => (TransactionState::Cancelled, None),
+        Outcome::Expire => (TransactionState::Expired, None),
     };
     let moved = steps
         .update_state(
@@ -188,7 +201,7 @@ where
         steps.rollback().await?;
         return Ok(Transition::Unchanged(current));
     };
-    if to == Outcome::Cancel {
+    if to != Outcome::Confirm {
         let released = in_savepoint(&mut steps, hooks, Hook::Release, &transaction).await?;
         if let Err(error) = released {
             tracing::warn!(
@@ -206,6 +219,8 @@ where
         steps.commit().await?;
         return Ok(Transition::OrderAlreadyPaid(transaction));
     }
+    // Decided before the hook runs, on what the hook will be given.
+    let receipt = hooks.wants_receipt(&transaction);
     let delivered = in_savepoint(&mut steps, hooks, Hook::Deliver, &transaction).await?;
     if let Err(error) = delivered {
         tracing::error!(
@@ -214,6 +229,10 @@ where
             "delivery hook failed after Click debited the customer"
         );
         mark_reversal_due(&mut steps, &mut transaction, ReversalReason::DeliveryFailed).await?;
+    } else if receipt {
+        steps
+            .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
+            .await?;
     }
     steps.commit().await?;
     Ok(Transition::Confirmed(transaction))
@@ -267,5 +286,7 @@ async fn mark_reversal_due<S: Steps>(
     *transaction = moved.ok_or(StoreError::UnknownTransaction(
         transaction.merchant_prepare_id,
     ))?;
-    Ok(())
+    steps
+        .enqueue(TaskKind::Reverse, transaction.merchant_prepare_id)
+        .await
 }

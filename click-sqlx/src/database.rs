@@ -3,14 +3,14 @@
 
 use std::future::Future;
 
-use crate::row::TransactionRow;
+use crate::row::{TaskRow, TransactionRow};
 
 /// A database a [`crate::SqlStore`] keeps Click's transactions in: `sqlx::Postgres`
 /// ([`crate::PgStore`]) or `sqlx::MySql` ([`crate::MySqlStore`]). Sealed: click-sqlx implements it.
 pub trait Database: driver::Driver {}
 
 pub(crate) mod driver {
-    use super::{Future, TransactionRow};
+    use super::{Future, TaskRow, TransactionRow};
 
     /// A value bound to a statement's placeholder.
     #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,8 @@ pub(crate) mod driver {
         OptionalInt(Option<i64>),
         /// Text.
         Text(&'a str),
+        /// Text or `NULL`.
+        OptionalText(Option<&'a str>),
         /// Bytes.
         Bytes(&'a [u8]),
     }
@@ -41,6 +43,26 @@ pub(crate) mod driver {
             sql: &'static str,
             binds: &[Bind<'_>],
         ) -> impl Future<Output = Result<Vec<TransactionRow>, sqlx::Error>> + Send;
+
+        /// The task rows a statement returns.
+        fn task_rows(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+            binds: &[Bind<'_>],
+        ) -> impl Future<Output = Result<Vec<TaskRow>, sqlx::Error>> + Send;
+
+        /// The rows of three integers a statement returns.
+        fn triples(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+        ) -> impl Future<Output = Result<Vec<(i64, i64, i64)>, sqlx::Error>> + Send;
+
+        /// The first column of every row, as integers.
+        fn integers(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+            binds: &[Bind<'_>],
+        ) -> impl Future<Output = Result<Vec<i64>, sqlx::Error>> + Send;
 
         /// Runs a statement; the number of rows it changed.
         fn execute(
@@ -89,6 +111,7 @@ where
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     binds
@@ -97,6 +120,7 @@ where
             driver::Bind::Int(value) => query.bind(value),
             driver::Bind::OptionalInt(value) => query.bind(value),
             driver::Bind::Text(value) => query.bind(value),
+            driver::Bind::OptionalText(value) => query.bind(value),
             driver::Bind::Bytes(value) => query.bind(value),
         })
 }

@@ -102,6 +102,7 @@ mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
+mod tasks;
 
 pub use database::Database;
 #[cfg(feature = "mysql")]

@@ -7,7 +7,7 @@ use sqlx::{Executor, FromRow, PgConnection, Postgres, Row};
 
 use crate::database::driver::{Bind, Driver};
 use crate::database::{Database, bound};
-use crate::row::TransactionRow;
+use crate::row::{TaskRow, TransactionRow};
 
 /// Click's transactions in PostgreSQL; hooks receive the open `PgConnection`.
 ///
@@ -40,6 +40,39 @@ impl Driver for Postgres {
             .await?
             .iter()
             .map(TransactionRow::from_row)
+            .collect()
+    }
+
+    async fn task_rows(
+        conn: &mut PgConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Vec<TaskRow>, sqlx::Error> {
+        bound(sql, binds)
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(TaskRow::from_row)
+            .collect()
+    }
+
+    async fn triples(
+        conn: &mut PgConnection,
+        sql: &'static str,
+    ) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+        sqlx::query_as(sql).fetch_all(conn).await
+    }
+
+    async fn integers(
+        conn: &mut PgConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Vec<i64>, sqlx::Error> {
+        bound(sql, binds)
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
             .collect()
     }
 

@@ -1,7 +1,7 @@
 //! The statements of the sqlx stores, per SQL dialect: PostgreSQL uses `$N` placeholders and
 //! `RETURNING`; MySQL uses `?`, reads the `VARBINARY` `merchant_trans_id` back as UTF-8 text, and
-//! re-reads what it wrote. State and kind codes are always bound from [`crate::row`], never
-//! written into the text.
+//! re-reads what it wrote. State, kind and status codes are always bound from [`crate::row`], never
+//! written into the text. `click_transactions` is `t` and `click_outbox` is `o` in every query.
 
 /// Every statement a store runs.
 pub struct Sql {
@@ -15,13 +15,14 @@ pub struct Sql {
     pub(crate) select_attempt_latest: &'static str,
     /// Every transaction of a `click_trans_id`, oldest first (binds: click_trans_id).
     pub(crate) select_transactions_of: &'static str,
-    /// Every transaction in either of two states, oldest first (binds: state, state).
-    pub(crate) select_in_states: &'static str,
+    /// Every transaction in either of two states whose reversal is not settled, oldest first
+    /// (binds: state, state).
+    pub(crate) select_reversals_due: &'static str,
     /// Whether a one-time order is claimed (binds: service_id, merchant_trans_id).
     pub(crate) select_paid_order: &'static str,
     /// A new transaction (binds: click_trans_id, service_id, click_paydoc_id, merchant_trans_id,
-    /// amount_tiyin, kind, state). On PostgreSQL it returns its `merchant_prepare_id`, or nothing
-    /// when a unique index refused it.
+    /// amount_tiyin, kind, state, prepared_at_ms). On PostgreSQL it returns its
+    /// `merchant_prepare_id`, or nothing when a unique index refused it.
     pub(crate) insert_transaction: &'static str,
     /// Moves a transaction from one state to another (binds: state, merchant_confirm_id,
     /// merchant_prepare_id, expected state). On PostgreSQL it returns the row.
@@ -32,6 +33,50 @@ pub struct Sql {
     /// is claimed already, PostgreSQL affects 0 rows and MySQL fails with a duplicate key
     /// (which, unlike PostgreSQL, leaves its transaction usable).
     pub(crate) claim_order: &'static str,
+    /// A task, unless the transaction has one of its kind (binds: kind, merchant_prepare_id,
+    /// pending status).
+    pub(crate) insert_task: &'static str,
+    /// How a worker claims tasks.
+    pub(crate) claim_tasks: ClaimTasks,
+    /// The tasks of a claim, oldest due first (binds: claim_token).
+    pub(crate) select_claimed: &'static str,
+    /// Changes a claimed, pending task (binds: status, stage or `NULL` to keep it, due_at_ms or
+    /// `NULL`, claim_token or `NULL` to let the claim go, 1 to keep the lease or 0, note or
+    /// `NULL`, task_id, claim_token, pending status). Returns nothing.
+    pub(crate) update_task: &'static str,
+    /// Records a reversal's outcome (binds: reversal_outcome, reversal_code, merchant_prepare_id).
+    pub(crate) settle_reversal: &'static str,
+    /// Records a receipt's link (binds: receipt_url, merchant_prepare_id).
+    pub(crate) settle_receipt: &'static str,
+    /// Lets a held reversal run (binds: pending status, kind, merchant_prepare_id, awaiting
+    /// status).
+    pub(crate) approve_reversal: &'static str,
+    /// Records an expire task for every stuck attempt without one (binds: kind, pending status,
+    /// prepared state, prepared_at_ms cut-off, kind).
+    pub(crate) schedule_expiry: &'static str,
+    /// Whether another transaction debited a payment (binds: service_id, click_paydoc_id,
+    /// merchant_prepare_id, three debited states).
+    pub(crate) select_paydoc_debited: &'static str,
+    /// Tasks, oldest first (binds: kind or `NULL` twice, status or `NULL` twice, limit).
+    pub(crate) select_tasks: &'static str,
+    /// `(kind, status, count)` of every task, as three `BIGINT`s.
+    pub(crate) count_tasks: &'static str,
+}
+
+/// How a worker claims due tasks.
+pub(crate) enum ClaimTasks {
+    /// One statement that marks the claim (binds: claim_token, claimed_until_ms, pending status,
+    /// now, now, limit).
+    Update(&'static str),
+    /// A locking select of the task ids (binds: pending status, now, now, limit), then an update
+    /// of each (binds: claim_token, claimed_until_ms, task_id): MySQL cannot update a table it
+    /// selects from in one statement.
+    SelectThenUpdate {
+        /// The select.
+        select: &'static str,
+        /// The update of one task.
+        update: &'static str,
+    },
 }
 
 /// The savepoint around a merchant's hook (the same words on every database).
@@ -41,111 +86,315 @@ pub(crate) const RELEASE_SAVEPOINT: &str = "RELEASE SAVEPOINT click_hook";
 /// Undoes the hook's writes.
 pub(crate) const ROLLBACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT click_hook";
 
-macro_rules! select_by {
-    ($columns:expr, $condition:literal) => {
+/// The columns of a transaction, from `t`, every dialect but MySQL's `merchant_trans_id`.
+macro_rules! columns {
+    ($merchant_trans_id:literal) => {
         concat!(
-            "SELECT ",
-            $columns,
-            " FROM click_transactions WHERE ",
-            $condition
+            "t.click_trans_id, t.service_id, t.click_paydoc_id, ",
+            $merchant_trans_id,
+            ", t.amount_tiyin, t.kind, t.state, t.merchant_prepare_id, t.merchant_confirm_id, \
+             t.prepared_at_ms, t.reversal_outcome, t.reversal_code, t.receipt_url"
         )
     };
 }
 
-/// The columns of a [`crate::row::TransactionRow`], as PostgreSQL reads them.
-#[cfg(feature = "postgres")]
-macro_rules! pg_columns {
+/// The columns of a task, from `o`, before its transaction's.
+macro_rules! task_columns {
     () => {
-        "click_trans_id, service_id, click_paydoc_id, merchant_trans_id, amount_tiyin, kind, \
-         state, merchant_prepare_id, merchant_confirm_id"
+        "o.task_id, o.kind AS task_kind, o.status AS task_status, o.attempts, o.stage, \
+         o.due_at_ms, o.approved, o.note, "
+    };
+}
+
+/// The columns of a transaction, as PostgreSQL and SQLite read them.
+macro_rules! plain_columns {
+    () => {
+        columns!("t.merchant_trans_id")
+    };
+}
+
+#[cfg(feature = "postgres")]
+macro_rules! pg_select {
+    ($condition:literal) => {
+        concat!(
+            "SELECT ",
+            plain_columns!(),
+            " FROM click_transactions t WHERE ",
+            $condition
+        )
     };
 }
 
 /// PostgreSQL.
 #[cfg(feature = "postgres")]
 pub(crate) const DOLLAR: Sql = Sql {
-    select_transaction: select_by!(pg_columns!(), "merchant_prepare_id = $1"),
-    select_attempt: select_by!(
-        pg_columns!(),
-        "service_id = $1 AND click_trans_id = $2 AND merchant_trans_id = $3 AND state = $4"
+    select_transaction: pg_select!("t.merchant_prepare_id = $1"),
+    select_attempt: pg_select!(
+        "t.service_id = $1 AND t.click_trans_id = $2 AND t.merchant_trans_id = $3 AND t.state = $4"
     ),
     // READ COMMITTED: every statement sees what committed before it.
-    select_attempt_latest: select_by!(
-        pg_columns!(),
-        "service_id = $1 AND click_trans_id = $2 AND merchant_trans_id = $3 AND state = $4"
+    select_attempt_latest: pg_select!(
+        "t.service_id = $1 AND t.click_trans_id = $2 AND t.merchant_trans_id = $3 AND t.state = $4"
     ),
-    select_transactions_of: select_by!(
-        pg_columns!(),
-        "click_trans_id = $1 ORDER BY merchant_prepare_id"
-    ),
-    select_in_states: select_by!(
-        pg_columns!(),
-        "state IN ($1, $2) ORDER BY merchant_prepare_id"
+    select_transactions_of: pg_select!("t.click_trans_id = $1 ORDER BY t.merchant_prepare_id"),
+    select_reversals_due: pg_select!(
+        "t.state IN ($1, $2) AND t.reversal_outcome IS NULL ORDER BY t.merchant_prepare_id"
     ),
     select_paid_order: "SELECT merchant_prepare_id FROM click_paid_orders \
                         WHERE service_id = $1 AND merchant_trans_id = $2",
     insert_transaction: "INSERT INTO click_transactions \
                          (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
-                          amount_tiyin, kind, state) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                          amount_tiyin, kind, state, prepared_at_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                          ON CONFLICT DO NOTHING RETURNING merchant_prepare_id",
     update_state: concat!(
-        "UPDATE click_transactions SET state = $1, merchant_confirm_id = $2, \
-         updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = $3 AND state = $4 RETURNING ",
-        pg_columns!()
+        "UPDATE click_transactions AS t SET state = $1, merchant_confirm_id = $2, \
+         updated_at = CURRENT_TIMESTAMP WHERE t.merchant_prepare_id = $3 AND t.state = $4 \
+         RETURNING ",
+        plain_columns!()
     ),
     update_returns_row: true,
     claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
                   merchant_prepare_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    insert_task: "INSERT INTO click_outbox (kind, merchant_prepare_id, status, due_at_ms) \
+                  VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
+    claim_tasks: ClaimTasks::Update(
+        "UPDATE click_outbox SET claim_token = $1, claimed_until_ms = $2, \
+         attempts = attempts + 1, updated_at = CURRENT_TIMESTAMP \
+         WHERE task_id IN (SELECT task_id FROM click_outbox WHERE status = $3 \
+         AND due_at_ms <= $4 AND (claimed_until_ms IS NULL OR claimed_until_ms <= $5) \
+         ORDER BY due_at_ms, task_id LIMIT $6 FOR UPDATE SKIP LOCKED)",
+    ),
+    select_claimed: concat!(
+        "SELECT ",
+        task_columns!(),
+        plain_columns!(),
+        " FROM click_outbox o JOIN click_transactions t \
+         ON t.merchant_prepare_id = o.merchant_prepare_id \
+         WHERE o.claim_token = $1 ORDER BY o.due_at_ms, o.task_id"
+    ),
+    update_task: "UPDATE click_outbox SET status = $1, stage = COALESCE($2, stage), \
+                  due_at_ms = COALESCE($3, due_at_ms), claim_token = $4, \
+                  claimed_until_ms = CASE WHEN $5 = 1 THEN claimed_until_ms END, \
+                  note = COALESCE($6, note), updated_at = CURRENT_TIMESTAMP \
+                  WHERE task_id = $7 AND claim_token = $8 AND status = $9",
+    settle_reversal: "UPDATE click_transactions SET reversal_outcome = $1, reversal_code = $2, \
+                      updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = $3",
+    settle_receipt: "UPDATE click_transactions SET receipt_url = $1, \
+                     updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = $2",
+    approve_reversal: "UPDATE click_outbox SET status = $1, approved = 1, due_at_ms = 0, \
+                       updated_at = CURRENT_TIMESTAMP \
+                       WHERE kind = $2 AND merchant_prepare_id = $3 AND status = $4",
+    schedule_expiry: "INSERT INTO click_outbox (kind, merchant_prepare_id, status, due_at_ms) \
+                      SELECT $1, t.merchant_prepare_id, $2, 0 FROM click_transactions t \
+                      WHERE t.state = $3 AND t.prepared_at_ms < $4 AND NOT EXISTS \
+                      (SELECT 1 FROM click_outbox o WHERE o.kind = $5 \
+                      AND o.merchant_prepare_id = t.merchant_prepare_id) \
+                      ON CONFLICT DO NOTHING",
+    select_paydoc_debited: "SELECT merchant_prepare_id FROM click_transactions \
+                            WHERE service_id = $1 AND click_paydoc_id = $2 \
+                            AND merchant_prepare_id <> $3 AND state IN ($4, $5, $6) LIMIT 1",
+    select_tasks: concat!(
+        "SELECT ",
+        task_columns!(),
+        plain_columns!(),
+        " FROM click_outbox o JOIN click_transactions t \
+         ON t.merchant_prepare_id = o.merchant_prepare_id \
+         WHERE ($1::BIGINT IS NULL OR o.kind = $2) AND ($3::BIGINT IS NULL OR o.status = $4) \
+         ORDER BY o.task_id LIMIT $5"
+    ),
+    count_tasks: "SELECT CAST(kind AS BIGINT), CAST(status AS BIGINT), COUNT(*) \
+                  FROM click_outbox GROUP BY kind, status",
 };
 
-/// The columns of a [`crate::row::TransactionRow`], as MySQL reads them.
+#[cfg(feature = "mysql")]
+macro_rules! mysql_select {
+    ($condition:literal) => {
+        concat!(
+            "SELECT ",
+            mysql_columns!(),
+            " FROM click_transactions t WHERE ",
+            $condition
+        )
+    };
+}
+
+/// The columns of a transaction, as MySQL reads them.
 #[cfg(feature = "mysql")]
 macro_rules! mysql_columns {
     () => {
-        "click_trans_id, service_id, click_paydoc_id, \
-         CONVERT(merchant_trans_id USING utf8mb4) AS merchant_trans_id, amount_tiyin, kind, \
-         state, merchant_prepare_id, merchant_confirm_id"
+        columns!("CONVERT(t.merchant_trans_id USING utf8mb4) AS merchant_trans_id")
     };
 }
 
 /// MySQL and MariaDB.
 #[cfg(feature = "mysql")]
 pub(crate) const QUESTION: Sql = Sql {
-    select_transaction: select_by!(mysql_columns!(), "merchant_prepare_id = ?"),
-    select_attempt: select_by!(
-        mysql_columns!(),
-        "service_id = ? AND click_trans_id = ? AND merchant_trans_id = ? AND state = ?"
+    select_transaction: mysql_select!("t.merchant_prepare_id = ?"),
+    select_attempt: mysql_select!(
+        "t.service_id = ? AND t.click_trans_id = ? AND t.merchant_trans_id = ? AND t.state = ?"
     ),
     // REPEATABLE READ keeps the transaction's first snapshot; a locking read sees past it.
-    select_attempt_latest: select_by!(
-        mysql_columns!(),
-        "service_id = ? AND click_trans_id = ? AND merchant_trans_id = ? AND state = ? \
+    select_attempt_latest: mysql_select!(
+        "t.service_id = ? AND t.click_trans_id = ? AND t.merchant_trans_id = ? AND t.state = ? \
          LOCK IN SHARE MODE"
     ),
-    select_transactions_of: select_by!(
-        mysql_columns!(),
-        "click_trans_id = ? ORDER BY merchant_prepare_id"
-    ),
-    select_in_states: select_by!(
-        mysql_columns!(),
-        "state IN (?, ?) ORDER BY merchant_prepare_id"
+    select_transactions_of: mysql_select!("t.click_trans_id = ? ORDER BY t.merchant_prepare_id"),
+    select_reversals_due: mysql_select!(
+        "t.state IN (?, ?) AND t.reversal_outcome IS NULL ORDER BY t.merchant_prepare_id"
     ),
     select_paid_order: "SELECT merchant_prepare_id FROM click_paid_orders \
                         WHERE service_id = ? AND merchant_trans_id = ?",
     insert_transaction: "INSERT INTO click_transactions \
                          (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
-                          amount_tiyin, kind, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          amount_tiyin, kind, state, prepared_at_ms) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     update_state: "UPDATE click_transactions SET state = ?, merchant_confirm_id = ?, \
                    updated_at = CURRENT_TIMESTAMP(6) WHERE merchant_prepare_id = ? AND state = ?",
     update_returns_row: false,
     claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
                   merchant_prepare_id) VALUES (?, ?, ?)",
+    insert_task: "INSERT IGNORE INTO click_outbox (kind, merchant_prepare_id, status, due_at_ms) \
+                  VALUES (?, ?, ?, 0)",
+    claim_tasks: ClaimTasks::SelectThenUpdate {
+        select: "SELECT task_id FROM click_outbox WHERE status = ? AND due_at_ms <= ? \
+                 AND (claimed_until_ms IS NULL OR claimed_until_ms <= ?) \
+                 ORDER BY due_at_ms, task_id LIMIT ? FOR UPDATE SKIP LOCKED",
+        update: "UPDATE click_outbox SET claim_token = ?, claimed_until_ms = ?, \
+                 attempts = attempts + 1, updated_at = CURRENT_TIMESTAMP(6) WHERE task_id = ?",
+    },
+    select_claimed: concat!(
+        "SELECT ",
+        task_columns!(),
+        mysql_columns!(),
+        " FROM click_outbox o JOIN click_transactions t \
+         ON t.merchant_prepare_id = o.merchant_prepare_id \
+         WHERE o.claim_token = ? ORDER BY o.due_at_ms, o.task_id"
+    ),
+    update_task: "UPDATE click_outbox SET status = ?, stage = COALESCE(?, stage), \
+                  due_at_ms = COALESCE(?, due_at_ms), claim_token = ?, \
+                  claimed_until_ms = CASE WHEN ? = 1 THEN claimed_until_ms END, \
+                  note = COALESCE(?, note), updated_at = CURRENT_TIMESTAMP(6) \
+                  WHERE task_id = ? AND claim_token = ? AND status = ?",
+    settle_reversal: "UPDATE click_transactions SET reversal_outcome = ?, reversal_code = ?, \
+                      updated_at = CURRENT_TIMESTAMP(6) WHERE merchant_prepare_id = ?",
+    settle_receipt: "UPDATE click_transactions SET receipt_url = ?, \
+                     updated_at = CURRENT_TIMESTAMP(6) WHERE merchant_prepare_id = ?",
+    approve_reversal: "UPDATE click_outbox SET status = ?, approved = 1, due_at_ms = 0, \
+                       updated_at = CURRENT_TIMESTAMP(6) \
+                       WHERE kind = ? AND merchant_prepare_id = ? AND status = ?",
+    schedule_expiry: "INSERT IGNORE INTO click_outbox (kind, merchant_prepare_id, status, \
+                      due_at_ms) SELECT ?, t.merchant_prepare_id, ?, 0 FROM click_transactions t \
+                      WHERE t.state = ? AND t.prepared_at_ms < ? AND NOT EXISTS \
+                      (SELECT 1 FROM click_outbox o WHERE o.kind = ? \
+                      AND o.merchant_prepare_id = t.merchant_prepare_id)",
+    select_paydoc_debited: "SELECT merchant_prepare_id FROM click_transactions \
+                            WHERE service_id = ? AND click_paydoc_id = ? \
+                            AND merchant_prepare_id <> ? AND state IN (?, ?, ?) LIMIT 1",
+    select_tasks: concat!(
+        "SELECT ",
+        task_columns!(),
+        mysql_columns!(),
+        " FROM click_outbox o JOIN click_transactions t \
+         ON t.merchant_prepare_id = o.merchant_prepare_id \
+         WHERE (? IS NULL OR o.kind = ?) AND (? IS NULL OR o.status = ?) \
+         ORDER BY o.task_id LIMIT ?"
+    ),
+    count_tasks: "SELECT CAST(kind AS SIGNED), CAST(status AS SIGNED), COUNT(*) \
+                  FROM click_outbox GROUP BY kind, status",
+};
+
+#[cfg(feature = "sqlite")]
+macro_rules! sqlite_select {
+    ($condition:literal) => {
+        concat!(
+            "SELECT ",
+            plain_columns!(),
+            " FROM click_transactions t WHERE ",
+            $condition
+        )
+    };
+}
+
+/// SQLite: one writer at a time, so no locking reads; `?N` placeholders.
+#[cfg(feature = "sqlite")]
+pub(crate) const SQLITE: Sql = Sql {
+    select_transaction: sqlite_select!("t.merchant_prepare_id = ?1"),
+    select_attempt: sqlite_select!(
+        "t.service_id = ?1 AND t.click_trans_id = ?2 AND t.merchant_trans_id = ?3 AND t.state = ?4"
+    ),
+    select_attempt_latest: sqlite_select!(
+        "t.service_id = ?1 AND t.click_trans_id = ?2 AND t.merchant_trans_id = ?3 AND t.state = ?4"
+    ),
+    select_transactions_of: sqlite_select!("t.click_trans_id = ?1 ORDER BY t.merchant_prepare_id"),
+    select_reversals_due: sqlite_select!(
+        "t.state IN (?1, ?2) AND t.reversal_outcome IS NULL ORDER BY t.merchant_prepare_id"
+    ),
+    select_paid_order: "SELECT merchant_prepare_id FROM click_paid_orders \
+                        WHERE service_id = ?1 AND merchant_trans_id = ?2",
+    insert_transaction: "INSERT INTO click_transactions \
+                         (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
+                          amount_tiyin, kind, state, prepared_at_ms) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    update_state: "UPDATE click_transactions SET state = ?1, merchant_confirm_id = ?2, \
+                   updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = ?3 AND state = ?4",
+    update_returns_row: false,
+    claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
+                  merchant_prepare_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+    insert_task: "INSERT INTO click_outbox (kind, merchant_prepare_id, status, due_at_ms) \
+                  VALUES (?1, ?2, ?3, 0) ON CONFLICT DO NOTHING",
+    claim_tasks: ClaimTasks::SelectThenUpdate {
+        select: "SELECT task_id FROM click_outbox WHERE status = ?1 AND due_at_ms <= ?2 \
+                 AND (claimed_until_ms IS NULL OR claimed_until_ms <= ?3) \
+                 ORDER BY due_at_ms, task_id LIMIT ?4",
+        update: "UPDATE click_outbox SET claim_token = ?1, claimed_until_ms = ?2, \
+                 attempts = attempts + 1, updated_at = CURRENT_TIMESTAMP WHERE task_id = ?3",
+    },
+    select_claimed: concat!(
+        "SELECT ",
+        task_columns!(),
+        plain_columns!(),
+        " FROM click_outbox o JOIN click_transactions t \
+         ON t.merchant_prepare_id = o.merchant_prepare_id \
+         WHERE o.claim_token = ?1 ORDER BY o.due_at_ms, o.task_id"
+    ),
+    update_task: "UPDATE click_outbox SET status = ?1, stage = COALESCE(?2, stage), \
+                  due_at_ms = COALESCE(?3, due_at_ms), claim_token = ?4, \
+                  claimed_until_ms = CASE WHEN ?5 = 1 THEN claimed_until_ms END, \
+                  note = COALESCE(?6, note), updated_at = CURRENT_TIMESTAMP \
+                  WHERE task_id = ?7 AND claim_token = ?8 AND status = ?9",
+    settle_reversal: "UPDATE click_transactions SET reversal_outcome = ?1, reversal_code = ?2, \
+                      updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = ?3",
+    settle_receipt: "UPDATE click_transactions SET receipt_url = ?1, \
+                     updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = ?2",
+    approve_reversal: "UPDATE click_outbox SET status = ?1, approved = 1, due_at_ms = 0, \
+                       updated_at = CURRENT_TIMESTAMP \
+                       WHERE kind = ?2 AND merchant_prepare_id = ?3 AND status = ?4",
+    schedule_expiry: "INSERT OR IGNORE INTO click_outbox (kind, merchant_prepare_id, status, \
+                      due_at_ms) SELECT ?1, t.merchant_prepare_id, ?2, 0 FROM click_transactions t \
+                      WHERE t.state = ?3 AND t.prepared_at_ms < ?4 AND NOT EXISTS \
+                      (SELECT 1 FROM click_outbox o WHERE o.kind = ?5 \
+                      AND o.merchant_prepare_id = t.merchant_prepare_id)",
+    select_paydoc_debited: "SELECT merchant_prepare_id FROM click_transactions \
+                            WHERE service_id = ?1 AND click_paydoc_id = ?2 \
+                            AND merchant_prepare_id <> ?3 AND state IN (?4, ?5, ?6) LIMIT 1",
+    select_tasks: concat!(
+        "SELECT ",
+        task_columns!(),
+        plain_columns!(),
+        " FROM click_outbox o JOIN click_transactions t \
+         ON t.merchant_prepare_id = o.merchant_prepare_id \
+         WHERE (?1 IS NULL OR o.kind = ?2) AND (?3 IS NULL OR o.status = ?4) \
+         ORDER BY o.task_id LIMIT ?5"
+    ),
+    count_tasks: "SELECT kind, status, COUNT(*) FROM click_outbox GROUP BY kind, status",
 };
 
 #[cfg(test)]
 mod tests {
     const COLUMNS: &str = "click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
-                           amount_tiyin, kind, state, merchant_prepare_id, merchant_confirm_id";
+                           amount_tiyin, kind, state, merchant_prepare_id, merchant_confirm_id, \
+                           prepared_at_ms, reversal_outcome, reversal_code, receipt_url";
 
     /// The column lists spelled out in the macros are the row's columns.
     #[test]

@@ -6,13 +6,14 @@ mod worker;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate};
 use click_core::transition;
 use click_core::{
-    ClickTransId, MerchantPrepareId, MerchantTransId, NewPrepare, Order, OrderHooks, OrderStore,
-    Outcome, Prepared, ServiceId, StoreError, Transaction, Transition,
+    ClickPaydocId, ClickTransId, MerchantPrepareId, MerchantTransId, NewPrepare, Order, OrderHooks,
+    OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction, Transition,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -272,17 +273,6 @@ impl<H: OrderHooks<Connection>> SqliteStore<H> {
             }))
             .await
     }
-
-    /// Every transaction whose payment Click debited but the merchant did not deliver: each must
-    /// be reversed through the Merchant API (`payment_id` is its `click_paydoc_id`).
-    ///
-    /// # Errors
-    ///
-    /// The database failed.
-    pub async fn reversals_due(&self) -> Result<Vec<Transaction>, StoreError> {
-        self.look_up(Box::new(|conn, _, _| steps::reversals_due(conn)))
-            .await
-    }
 }
 
 #[async_trait]
@@ -354,6 +344,77 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
                     transition::complete(steps, hooks, merchant_prepare_id, to).await
                 })?
             }))
+            .await
+    }
+}
+
+#[async_trait]
+impl<H: OrderHooks<Connection>> Outbox for SqliteStore<H> {
+    async fn claim(
+        &self,
+        now: SystemTime,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Claim>, StoreError> {
+        self.writer
+            .call(Box::new(move |conn, _, _| {
+                steps::claim(conn, now, lease, limit)
+            }))
+            .await
+    }
+
+    async fn update(&self, claim: &Claim, update: TaskUpdate) -> Result<bool, StoreError> {
+        let claim = claim.clone();
+        self.writer
+            .call(Box::new(move |conn, _, _| {
+                steps::update_task(conn, &claim, &update)
+            }))
+            .await
+    }
+
+    async fn approve_reversal(
+        &self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .call(Box::new(move |conn, _, _| {
+                steps::approve_reversal(conn, merchant_prepare_id)
+            }))
+            .await
+    }
+
+    async fn schedule_expiry(&self, prepared_before: SystemTime) -> Result<u64, StoreError> {
+        self.writer
+            .call(Box::new(move |conn, _, _| {
+                steps::schedule_expiry(conn, prepared_before)
+            }))
+            .await
+    }
+
+    async fn paydoc_debited(
+        &self,
+        service_id: ServiceId,
+        click_paydoc_id: ClickPaydocId,
+        except: MerchantPrepareId,
+    ) -> Result<bool, StoreError> {
+        self.look_up(Box::new(move |conn, _, _| {
+            steps::paydoc_debited(conn, service_id, click_paydoc_id, except)
+        }))
+        .await
+    }
+
+    async fn tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, StoreError> {
+        self.look_up(Box::new(move |conn, _, _| steps::list_tasks(conn, filter)))
+            .await
+    }
+
+    async fn task_counts(&self) -> Result<TaskCounts, StoreError> {
+        self.look_up(Box::new(|conn, _, _| steps::task_counts(conn)))
+            .await
+    }
+
+    async fn reversals_due(&self) -> Result<Vec<Transaction>, StoreError> {
+        self.look_up(Box::new(|conn, _, _| steps::reversals_due(conn)))
             .await
     }
 }

@@ -22,11 +22,14 @@
 //! warehouse) are not rolled back: send them from [`click_core::ShopEvent::Confirmed`], after the
 //! commit, or make them idempotent per `merchant_prepare_id`.
 
+mod outbox;
+
 use async_trait::async_trait;
+use click_core::outbox::{TaskKind, TaskStatus};
 use click_core::transition::{self, Inserted, Steps};
 use click_core::{
     ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare, Order,
-    OrderHooks, OrderStore, Outcome, Prepared, ReversalReason, ServiceId, StoreError, Transaction,
+    OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction,
     TransactionState, Transition,
 };
 
@@ -75,21 +78,6 @@ impl<D: Database, H> SqlStore<D, H> {
             pooled.close_on_drop();
         }
         crate::schema::migrate::<D>(&mut pooled).await
-    }
-
-    /// Every transaction whose payment Click debited but the merchant did not deliver: each must
-    /// be reversed through the Merchant API (`payment_id` is its `click_paydoc_id`).
-    ///
-    /// # Errors
-    ///
-    /// The database failed.
-    pub async fn reversals_due(&self) -> Result<Vec<Transaction>, StoreError> {
-        let due = [
-            TransactionState::ReversalDue(ReversalReason::DeliveryFailed),
-            TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid),
-        ]
-        .map(|state| Bind::Int(row::state_code(state).into()));
-        self.read(D::SQL.select_in_states, &due).await
     }
 
     /// The transactions a statement selects, outside any transition.
@@ -292,6 +280,7 @@ impl<D: Database> Steps for SqlSteps<D> {
             Bind::Int(row::amount_code(new.amount)),
             Bind::Int(row::kind_code(new.kind).into()),
             Bind::Int(row::PREPARED.into()),
+            Bind::Int(row::millis(new.prepared_at)),
         ];
         let inserted = D::insert(&mut self.tx, D::SQL.insert_transaction, &binds)
             .await
@@ -356,6 +345,22 @@ impl<D: Database> Steps for SqlSteps<D> {
             Err(error) if is_unique_violation(&error) => Ok(false),
             Err(error) => Err(backend(error)),
         }
+    }
+
+    async fn enqueue(
+        &mut self,
+        kind: TaskKind,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<(), StoreError> {
+        let binds = [
+            Bind::Int(row::task_kind_code(kind).into()),
+            Bind::Int(merchant_prepare_id.get()),
+            Bind::Int(row::task_status_code(TaskStatus::Pending).into()),
+        ];
+        D::execute(&mut self.tx, D::SQL.insert_task, &binds)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn savepoint(&mut self) -> Result<(), StoreError> {

@@ -18,12 +18,15 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::time::{Duration, SystemTime};
+
 use async_trait::async_trait;
+use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate};
 use click_core::testing::{CallbackForm, Click, Harness, TestOrders, code};
 use click_core::{
-    ClickTransId, Endpoint, Keyring, MemoryStore, MerchantPrepareId, MerchantTransId, NewPrepare,
-    Order, OrderStore, Outcome, Prepared, SecretKey, ServiceId, Shop, StoreError, Transaction,
-    TransactionState, Transition,
+    ClickPaydocId, ClickTransId, Endpoint, Keyring, MemoryStore, MerchantPrepareId,
+    MerchantTransId, NewPrepare, Order, OrderStore, Outcome, Prepared, SecretKey, ServiceId, Shop,
+    StoreError, Transaction, TransactionState, Transition,
 };
 use md5::{Digest, Md5};
 
@@ -401,6 +404,45 @@ impl OrderStore for Instrumented {
     async fn complete(&self, id: MerchantPrepareId, to: Outcome) -> Result<Transition, StoreError> {
         (self.before)()?;
         self.inner.complete(id, to).await
+    }
+}
+
+/// The outbox is not under test here: straight to the memory store's.
+#[async_trait]
+impl Outbox for Instrumented {
+    async fn claim(
+        &self,
+        now: SystemTime,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Claim>, StoreError> {
+        self.inner.claim(now, lease, limit).await
+    }
+    async fn update(&self, claim: &Claim, update: TaskUpdate) -> Result<bool, StoreError> {
+        self.inner.update(claim, update).await
+    }
+    async fn approve_reversal(&self, id: MerchantPrepareId) -> Result<bool, StoreError> {
+        self.inner.approve_reversal(id).await
+    }
+    async fn schedule_expiry(&self, before: SystemTime) -> Result<u64, StoreError> {
+        self.inner.schedule_expiry(before).await
+    }
+    async fn paydoc_debited(
+        &self,
+        service_id: ServiceId,
+        paydoc: ClickPaydocId,
+        except: MerchantPrepareId,
+    ) -> Result<bool, StoreError> {
+        self.inner.paydoc_debited(service_id, paydoc, except).await
+    }
+    async fn tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, StoreError> {
+        self.inner.tasks(filter).await
+    }
+    async fn task_counts(&self) -> Result<TaskCounts, StoreError> {
+        self.inner.task_counts().await
+    }
+    async fn reversals_due(&self) -> Result<Vec<Transaction>, StoreError> {
+        self.inner.reversals_due().await
     }
 }
 

@@ -1,85 +1,126 @@
 //! The store's work on SQLite: [`SqliteSteps`], click-core's primitive steps on the writer's
-//! connection, and the lookups the reader runs. Transitions run on the writer thread inside a
-//! transaction that holds SQLite's write lock: nothing else writes between a read and the write
-//! that depends on it, in this process or any other, so every check here is also the guarantee.
+//! connection, the outbox's work on the writer, and the lookups the reader runs. Transitions run
+//! on the writer thread inside a transaction that holds SQLite's write lock: nothing else writes
+//! between a read and the write that depends on it, in this process or any other, so every check
+//! here is also the guarantee.
 
+use std::time::{Duration, SystemTime};
+
+use click_core::outbox::{Claim, Task, TaskCounts, TaskFilter, TaskKind, TaskStatus, TaskUpdate};
 use click_core::transition::{Inserted, Steps};
 use click_core::{
-    ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare, Order,
-    OrderHooks, ServiceId, StoreError, Transaction, TransactionState,
+    ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare,
+    Order, OrderHooks, ServiceId, StoreError, Transaction, TransactionState,
 };
-use rusqlite::{Connection, Params, params};
+use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::{Connection, ToSql};
 
 use super::worker::Waiter;
-use crate::row::{self, TransactionRow};
+use crate::database::driver::Bind;
+use crate::row::{self, TaskRow, TransactionRow, millis};
+use crate::sql::{ClaimTasks, SQLITE};
+use crate::tasks::{TaskChange, claim_token, counts, settlement};
 
-macro_rules! select {
-    ($condition:literal) => {
-        concat!(
-            "SELECT click_trans_id, service_id, click_paydoc_id, merchant_trans_id, amount_tiyin, \
-             kind, state, merchant_prepare_id, merchant_confirm_id FROM click_transactions WHERE ",
-            $condition
-        )
-    };
+impl ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            Bind::Int(value) => ToSqlOutput::Owned(Value::Integer(value)),
+            Bind::OptionalInt(value) => {
+                ToSqlOutput::Owned(value.map_or(Value::Null, Value::Integer))
+            }
+            Bind::Text(value) => ToSqlOutput::from(value),
+            Bind::OptionalText(value) => {
+                value.map_or(ToSqlOutput::Owned(Value::Null), ToSqlOutput::from)
+            }
+            Bind::Bytes(value) => ToSqlOutput::from(value),
+        })
+    }
 }
-
-const SELECT_TRANSACTION: &str = select!("merchant_prepare_id = ?1");
-const SELECT_ATTEMPT: &str =
-    select!("service_id = ?1 AND click_trans_id = ?2 AND merchant_trans_id = ?3 AND state = ?4");
-const SELECT_TRANSACTIONS_OF: &str = select!("click_trans_id = ?1 ORDER BY merchant_prepare_id");
-const SELECT_IN_STATES: &str = select!("state IN (?1, ?2) ORDER BY merchant_prepare_id");
-const SELECT_PAID_ORDER: &str =
-    "SELECT 1 FROM click_paid_orders WHERE service_id = ?1 AND merchant_trans_id = ?2";
-const INSERT_TRANSACTION: &str = "INSERT INTO click_transactions (click_trans_id, service_id, \
-     click_paydoc_id, merchant_trans_id, amount_tiyin, kind, state) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-const UPDATE_STATE: &str = "UPDATE click_transactions SET state = ?1, merchant_confirm_id = ?2, \
-     updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = ?3 AND state = ?4";
-const CLAIM_ORDER: &str = "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
-     merchant_prepare_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
 
 /// A statement failed.
 fn backend(error: rusqlite::Error) -> StoreError {
     StoreError::backend(error)
 }
 
-/// Reads the columns of the selects above.
-fn transaction_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TransactionRow> {
+/// Reads the columns of a transaction, from column `at` on.
+fn transaction_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<TransactionRow> {
     Ok(TransactionRow {
-        click_trans_id: row.get(0)?,
-        service_id: row.get(1)?,
-        click_paydoc_id: row.get(2)?,
-        merchant_trans_id: row.get(3)?,
-        amount_tiyin: row.get(4)?,
-        kind: row.get(5)?,
-        state: row.get(6)?,
-        merchant_prepare_id: row.get(7)?,
-        merchant_confirm_id: row.get(8)?,
+        click_trans_id: row.get(at)?,
+        service_id: row.get(at + 1)?,
+        click_paydoc_id: row.get(at + 2)?,
+        merchant_trans_id: row.get(at + 3)?,
+        amount_tiyin: row.get(at + 4)?,
+        kind: row.get(at + 5)?,
+        state: row.get(at + 6)?,
+        merchant_prepare_id: row.get(at + 7)?,
+        merchant_confirm_id: row.get(at + 8)?,
+        prepared_at_ms: row.get(at + 9)?,
+        reversal_outcome: row.get(at + 10)?,
+        reversal_code: row.get(at + 11)?,
+        receipt_url: row.get(at + 12)?,
     })
+}
+
+/// Reads the columns of a task, then its transaction's.
+fn task_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok(TaskRow {
+        task_id: row.get(0)?,
+        task_kind: row.get(1)?,
+        task_status: row.get(2)?,
+        attempts: row.get(3)?,
+        stage: row.get(4)?,
+        due_at_ms: row.get(5)?,
+        approved: row.get(6)?,
+        note: row.get(7)?,
+        transaction: transaction_row(row, 8)?,
+    })
+}
+
+/// The rows a cached select finds.
+fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    binds: &[Bind<'_>],
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut select| {
+            select
+                .query_map(rusqlite::params_from_iter(binds), read)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(backend)
 }
 
 /// The transactions a select finds.
 fn select(
     conn: &Connection,
     sql: &str,
-    params: impl Params,
+    binds: &[Bind<'_>],
 ) -> Result<Vec<Transaction>, StoreError> {
-    let rows = conn
-        .prepare_cached(sql)
-        .and_then(|mut select| {
-            select
-                .query_map(params, transaction_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(backend)?;
-    rows.into_iter().map(Transaction::try_from).collect()
+    rows(conn, sql, binds, |row| transaction_row(row, 0))?
+        .into_iter()
+        .map(Transaction::try_from)
+        .collect()
+}
+
+/// The tasks a select finds.
+fn tasks(conn: &Connection, sql: &str, binds: &[Bind<'_>]) -> Result<Vec<Task>, StoreError> {
+    rows(conn, sql, binds, task_row)?
+        .into_iter()
+        .map(Task::try_from)
+        .collect()
 }
 
 /// Runs a cached statement; the number of rows it changed.
-fn update(conn: &Connection, sql: &str, params: impl Params) -> Result<usize, StoreError> {
+fn update(conn: &Connection, sql: &str, binds: &[Bind<'_>]) -> Result<usize, StoreError> {
     conn.prepare_cached(sql)
-        .and_then(|mut statement| statement.execute(params))
+        .and_then(|mut statement| statement.execute(rusqlite::params_from_iter(binds)))
         .map_err(backend)
+}
+
+fn code(value: i32) -> Bind<'static> {
+    Bind::Int(value.into())
 }
 
 /// The transaction of a `merchant_prepare_id`, if any.
@@ -87,7 +128,8 @@ pub(crate) fn transaction(
     conn: &Connection,
     merchant_prepare_id: MerchantPrepareId,
 ) -> Result<Option<Transaction>, StoreError> {
-    Ok(select(conn, SELECT_TRANSACTION, [merchant_prepare_id.get()])?.pop())
+    let binds = [Bind::Int(merchant_prepare_id.get())];
+    Ok(select(conn, SQLITE.select_transaction, &binds)?.pop())
 }
 
 /// The prepared attempt of (`service_id`, `click_trans_id`, `merchant_trans_id`), if any.
@@ -97,13 +139,13 @@ pub(crate) fn prepared_attempt(
     click_trans_id: ClickTransId,
     merchant_trans_id: &MerchantTransId,
 ) -> Result<Option<Transaction>, StoreError> {
-    let params = params![
-        service_id.get(),
-        click_trans_id.get(),
-        merchant_trans_id.as_str(),
-        row::PREPARED
+    let binds = [
+        Bind::Int(service_id.get()),
+        Bind::Int(click_trans_id.get()),
+        Bind::Text(merchant_trans_id.as_str()),
+        code(row::PREPARED),
     ];
-    Ok(select(conn, SELECT_ATTEMPT, params)?.pop())
+    Ok(select(conn, SQLITE.select_attempt, &binds)?.pop())
 }
 
 /// Every transaction of a `click_trans_id`, oldest first.
@@ -111,17 +153,20 @@ pub(crate) fn transactions_of(
     conn: &Connection,
     click_trans_id: ClickTransId,
 ) -> Result<Vec<Transaction>, StoreError> {
-    select(conn, SELECT_TRANSACTIONS_OF, [click_trans_id.get()])
+    select(
+        conn,
+        SQLITE.select_transactions_of,
+        &[Bind::Int(click_trans_id.get())],
+    )
 }
 
-/// Every transaction in a reversal-due state.
+/// Every transaction in a reversal-due state whose reversal is not settled.
 pub(crate) fn reversals_due(conn: &Connection) -> Result<Vec<Transaction>, StoreError> {
-    let due = [
-        click_core::ReversalReason::DeliveryFailed,
-        click_core::ReversalReason::OrderAlreadyPaid,
-    ]
-    .map(|reason| row::state_code(TransactionState::ReversalDue(reason)));
-    select(conn, SELECT_IN_STATES, due)
+    select(
+        conn,
+        SQLITE.select_reversals_due,
+        &row::reversal_due_codes().map(code),
+    )
 }
 
 /// The merchant's lookup.
@@ -137,6 +182,141 @@ pub(crate) fn order<H: OrderHooks<Connection>>(
         .map_err(StoreError::Hook)
 }
 
+/// [`click_core::Outbox::claim`], on the writer.
+pub(crate) fn claim(
+    conn: &Connection,
+    now: SystemTime,
+    lease: Duration,
+    limit: usize,
+) -> Result<Vec<Claim>, StoreError> {
+    let ClaimTasks::SelectThenUpdate {
+        select: due,
+        update: mark,
+    } = SQLITE.claim_tasks
+    else {
+        return Err(StoreError::backend("SQLite claims by select, then update"));
+    };
+    let token = claim_token();
+    let now = millis(now);
+    let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+    let binds = [
+        code(row::task_status_code(TaskStatus::Pending)),
+        Bind::Int(now),
+        Bind::Int(now),
+        Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+    ];
+    for id in rows(conn, due, &binds, |row| row.get::<_, i64>(0))? {
+        update(
+            conn,
+            mark,
+            &[Bind::Int(token), Bind::Int(until), Bind::Int(id)],
+        )?;
+    }
+    Ok(tasks(conn, SQLITE.select_claimed, &[Bind::Int(token)])?
+        .into_iter()
+        .map(|task| Claim { task, token })
+        .collect())
+}
+
+/// [`click_core::Outbox::update`], on the writer.
+pub(crate) fn update_task(
+    conn: &Connection,
+    claim: &Claim,
+    task_update: &TaskUpdate,
+) -> Result<bool, StoreError> {
+    let change = TaskChange::new(claim, task_update);
+    if update(conn, SQLITE.update_task, &change.binds)? == 0 {
+        return Ok(false);
+    }
+    let id = claim.task.transaction.merchant_prepare_id;
+    if let Some((sql, binds)) = change
+        .settled
+        .and_then(|settled| settlement(&SQLITE, settled, id))
+    {
+        update(conn, sql, &binds)?;
+    }
+    Ok(true)
+}
+
+/// [`click_core::Outbox::approve_reversal`], on the writer.
+pub(crate) fn approve_reversal(
+    conn: &Connection,
+    merchant_prepare_id: MerchantPrepareId,
+) -> Result<bool, StoreError> {
+    let binds = [
+        code(row::task_status_code(TaskStatus::Pending)),
+        code(row::task_kind_code(TaskKind::Reverse)),
+        Bind::Int(merchant_prepare_id.get()),
+        code(row::task_status_code(TaskStatus::AwaitingApproval)),
+    ];
+    Ok(update(conn, SQLITE.approve_reversal, &binds)? > 0)
+}
+
+/// [`click_core::Outbox::schedule_expiry`], on the writer.
+pub(crate) fn schedule_expiry(
+    conn: &Connection,
+    prepared_before: SystemTime,
+) -> Result<u64, StoreError> {
+    let expire = code(row::task_kind_code(TaskKind::Expire));
+    let binds = [
+        expire,
+        code(row::task_status_code(TaskStatus::Pending)),
+        code(row::state_code(TransactionState::Prepared)),
+        Bind::Int(millis(prepared_before)),
+        expire,
+    ];
+    let scheduled = update(conn, SQLITE.schedule_expiry, &binds)?;
+    Ok(u64::try_from(scheduled).unwrap_or(u64::MAX))
+}
+
+/// [`click_core::Outbox::paydoc_debited`], on the reader.
+pub(crate) fn paydoc_debited(
+    conn: &Connection,
+    service_id: ServiceId,
+    click_paydoc_id: ClickPaydocId,
+    except: MerchantPrepareId,
+) -> Result<bool, StoreError> {
+    let [a, b, c] = row::debited_codes().map(code);
+    let binds = [
+        Bind::Int(service_id.get()),
+        Bind::Int(click_paydoc_id.get()),
+        Bind::Int(except.get()),
+        a,
+        b,
+        c,
+    ];
+    let found = rows(conn, SQLITE.select_paydoc_debited, &binds, |row| {
+        row.get::<_, i64>(0)
+    })?;
+    Ok(!found.is_empty())
+}
+
+/// [`click_core::Outbox::tasks`], on the reader.
+pub(crate) fn list_tasks(conn: &Connection, filter: TaskFilter) -> Result<Vec<Task>, StoreError> {
+    let kind = filter.kind.map(|kind| i64::from(row::task_kind_code(kind)));
+    let status = filter
+        .status
+        .map(|status| i64::from(row::task_status_code(status)));
+    let limit = filter
+        .limit
+        .map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+    let binds = [
+        Bind::OptionalInt(kind),
+        Bind::OptionalInt(kind),
+        Bind::OptionalInt(status),
+        Bind::OptionalInt(status),
+        Bind::Int(limit),
+    ];
+    tasks(conn, SQLITE.select_tasks, &binds)
+}
+
+/// [`click_core::Outbox::task_counts`], on the reader.
+pub(crate) fn task_counts(conn: &Connection) -> Result<TaskCounts, StoreError> {
+    counts(rows(conn, SQLITE.count_tasks, &[], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })?)
+}
+
 /// One transition on the writer's connection, inside a savepoint of its own (nested in the
 /// writer's job savepoint) so that it can roll itself back.
 pub(crate) struct SqliteSteps<'a> {
@@ -146,8 +326,12 @@ pub(crate) struct SqliteSteps<'a> {
 impl<'a> SqliteSteps<'a> {
     /// Opens the transition's savepoint.
     pub(crate) fn begin(conn: &'a mut Connection) -> Result<Self, StoreError> {
-        update(conn, "SAVEPOINT click_transition", [])?;
+        update(conn, "SAVEPOINT click_transition", &[])?;
         Ok(Self { conn })
+    }
+
+    fn run(&self, sql: &str) -> Result<(), StoreError> {
+        update(self.conn, sql, &[]).map(drop)
     }
 }
 
@@ -163,12 +347,14 @@ impl Steps for SqliteSteps<'_> {
         service_id: ServiceId,
         merchant_trans_id: &MerchantTransId,
     ) -> Result<bool, StoreError> {
-        self.conn
-            .prepare_cached(SELECT_PAID_ORDER)
-            .and_then(|mut select| {
-                select.exists(params![service_id.get(), merchant_trans_id.as_str()])
-            })
-            .map_err(backend)
+        let binds = [
+            Bind::Int(service_id.get()),
+            Bind::Text(merchant_trans_id.as_str()),
+        ];
+        let paid = rows(self.conn, SQLITE.select_paid_order, &binds, |row| {
+            row.get::<_, i64>(0)
+        })?;
+        Ok(!paid.is_empty())
     }
 
     async fn insert_attempt(&mut self, new: &NewPrepare) -> Result<Inserted, StoreError> {
@@ -181,16 +367,17 @@ impl Steps for SqliteSteps<'_> {
         if let Some(existing) = existing {
             return Ok(Inserted::Existing(existing));
         }
-        let params = params![
-            new.click_trans_id.get(),
-            new.service_id.get(),
-            new.click_paydoc_id.get(),
-            new.merchant_trans_id.as_str(),
-            row::amount_code(new.amount),
-            row::kind_code(new.kind),
-            row::PREPARED,
+        let binds = [
+            Bind::Int(new.click_trans_id.get()),
+            Bind::Int(new.service_id.get()),
+            Bind::Int(new.click_paydoc_id.get()),
+            Bind::Text(new.merchant_trans_id.as_str()),
+            Bind::Int(row::amount_code(new.amount)),
+            code(row::kind_code(new.kind)),
+            code(row::PREPARED),
+            Bind::Int(millis(new.prepared_at)),
         ];
-        update(self.conn, INSERT_TRANSACTION, params)?;
+        update(self.conn, SQLITE.insert_transaction, &binds)?;
         Ok(Inserted::New(MerchantPrepareId::new(
             self.conn.last_insert_rowid(),
         )))
@@ -203,13 +390,13 @@ impl Steps for SqliteSteps<'_> {
         to: TransactionState,
         confirm_id: Option<MerchantConfirmId>,
     ) -> Result<Option<Transaction>, StoreError> {
-        let params = params![
-            row::state_code(to),
-            confirm_id.map(MerchantConfirmId::get),
-            merchant_prepare_id.get(),
-            row::state_code(from),
+        let binds = [
+            code(row::state_code(to)),
+            Bind::OptionalInt(confirm_id.map(MerchantConfirmId::get)),
+            Bind::Int(merchant_prepare_id.get()),
+            code(row::state_code(from)),
         ];
-        if update(self.conn, UPDATE_STATE, params)? == 0 {
+        if update(self.conn, SQLITE.update_state, &binds)? == 0 {
             return Ok(None);
         }
         transaction(self.conn, merchant_prepare_id)
@@ -223,33 +410,46 @@ impl Steps for SqliteSteps<'_> {
     }
 
     async fn claim_order(&mut self, transaction: &Transaction) -> Result<bool, StoreError> {
-        let params = params![
-            transaction.service_id.get(),
-            transaction.merchant_trans_id.as_str(),
-            transaction.merchant_prepare_id.get()
+        let binds = [
+            Bind::Int(transaction.service_id.get()),
+            Bind::Text(transaction.merchant_trans_id.as_str()),
+            Bind::Int(transaction.merchant_prepare_id.get()),
         ];
-        Ok(update(self.conn, CLAIM_ORDER, params)? > 0)
+        Ok(update(self.conn, SQLITE.claim_order, &binds)? > 0)
+    }
+
+    async fn enqueue(
+        &mut self,
+        kind: TaskKind,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<(), StoreError> {
+        let binds = [
+            code(row::task_kind_code(kind)),
+            Bind::Int(merchant_prepare_id.get()),
+            code(row::task_status_code(TaskStatus::Pending)),
+        ];
+        update(self.conn, SQLITE.insert_task, &binds).map(drop)
     }
 
     async fn savepoint(&mut self) -> Result<(), StoreError> {
-        update(self.conn, crate::sql::SAVEPOINT, []).map(drop)
+        self.run(crate::sql::SAVEPOINT)
     }
 
     async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        update(self.conn, crate::sql::RELEASE_SAVEPOINT, []).map(drop)
+        self.run(crate::sql::RELEASE_SAVEPOINT)
     }
 
     async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        update(self.conn, crate::sql::ROLLBACK_TO_SAVEPOINT, [])?;
-        update(self.conn, crate::sql::RELEASE_SAVEPOINT, []).map(drop)
+        self.run(crate::sql::ROLLBACK_TO_SAVEPOINT)?;
+        self.run(crate::sql::RELEASE_SAVEPOINT)
     }
 
     async fn commit(self) -> Result<(), StoreError> {
-        update(self.conn, "RELEASE click_transition", []).map(drop)
+        self.run("RELEASE click_transition")
     }
 
     async fn rollback(self) -> Result<(), StoreError> {
-        update(self.conn, "ROLLBACK TO click_transition", [])?;
-        update(self.conn, "RELEASE click_transition", []).map(drop)
+        self.run("ROLLBACK TO click_transition")?;
+        self.run("RELEASE click_transition")
     }
 }

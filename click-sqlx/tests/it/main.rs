@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use click_core::testing::{Click, TestOrders, code};
-use click_core::{Endpoint, Keyring, Order, OrderStore, SecretKey, ServiceId, Shop};
+use click_core::{Endpoint, Keyring, Order, OrderStore, Outbox, SecretKey, ServiceId, Shop};
 
 const SERVICE: ServiceId = ServiceId::new(101);
 const SECRET: &str = "sqlx-test-secret";
@@ -215,7 +215,7 @@ macro_rules! database_tests {
                 );
             }
             let store = $open(&location, orders.clone(), 2).await;
-            assert_eq!(store.migrations().await, 2);
+            assert_eq!(store.migrations().await, 3);
             let shop = shop(store);
             assert_eq!(complete(&shop, 1, "old-prepared", 1).await, 0);
             assert_eq!(complete(&shop, 2, "old-paid", 2).await, -4);
@@ -247,7 +247,7 @@ macro_rules! database_tests {
                 tasks.spawn(async move { $open(&location, TestOrders::new(), 2).await });
             }
             let stores = tasks.join_all().await;
-            assert_eq!(stores[0].migrations().await, 2);
+            assert_eq!(stores[0].migrations().await, 3);
         }
 
         /// Bad input 68: 100 concurrent duplicates of one Complete spread over four pools (four app
@@ -299,6 +299,14 @@ mod postgres {
         requires = "CLICK_TEST_POSTGRES_URL"
     );
 
+    mod outbox {
+        click_core::outbox_conformance!(
+            |hooks| async move { crate::support::postgres(hooks).await },
+            rounds = 10,
+            requires = "CLICK_TEST_POSTGRES_URL"
+        );
+    }
+
     mod section_e {
         database_tests! {
             requires: Some(crate::support::POSTGRES_URL),
@@ -316,6 +324,14 @@ mod mysql {
         requires = "CLICK_TEST_MYSQL_URL"
     );
 
+    mod outbox {
+        click_core::outbox_conformance!(
+            |hooks| async move { crate::support::mysql(hooks).await },
+            rounds = 10,
+            requires = "CLICK_TEST_MYSQL_URL"
+        );
+    }
+
     mod section_e {
         database_tests! {
             requires: Some(crate::support::MYSQL_URL),
@@ -331,6 +347,13 @@ mod sqlite {
         |hooks| async move { crate::support::sqlite(hooks).await },
         rounds = 100
     );
+
+    mod outbox {
+        click_core::outbox_conformance!(
+            |hooks| async move { crate::support::sqlite(hooks).await },
+            rounds = 10
+        );
+    }
 
     mod section_e {
         database_tests! {
