@@ -32,6 +32,8 @@ pub enum Fault {
     Huge(usize),
     /// HTTP 200 with a JSON answer sent one byte every 200 ms.
     Drip,
+    /// HTTP 200 with Click's business refusal: `error_code` this (negative) code.
+    Refuse(i64),
 }
 
 /// What a fault does to a request.
@@ -57,6 +59,10 @@ impl Fault {
             Fault::Empty => with_type("application/json", Body::empty()),
             Fault::Huge(size) => with_type("application/json", huge(size)),
             Fault::Drip => with_type("application/json", drip()),
+            Fault::Refuse(code) => super::reply::json_response(
+                StatusCode::OK,
+                &serde_json::json!({"error_code": code, "error_note": "injected refusal"}),
+            ),
         })
     }
 }

@@ -74,13 +74,15 @@
 //!
 //! - Invoice and payment ids share one counter starting at 4 300 000 001 (beyond 32 bits), so an
 //!   invoice id never names a payment.
-//! - `status_by_mti` checks the date segment's shape, not that it is the payment's day; it
-//!   answers the newest payment of that `merchant_trans_id`. The segment is percent-decoded.
+//! - `status_by_mti` answers the newest payment of that `merchant_trans_id` created on the date
+//!   of the path (the day in Tashkent, UTC+5), as Click does; another day is `-5`. The segment is
+//!   percent-decoded.
+//! - `submit_items` fiscalizes at once: `GET payment/ofd_data` then answers a `qrCodeURL`.
 //! - A repeated `click_pass/confirm` of a confirmed payment succeeds again, so a client may retry.
 //! - Partial reversals add up; once nothing is left the payment is reversed (status -1).
 //! - `PUT`/`DELETE click_pass/confirmation/{service_id}` need no body.
 //! - OFD items must have exactly docs/protocol.md's PascalCase keys within their length limits (else
-//!   400); `GET payment/ofd_data` answers `qrCodeURL: null` before a QR link was submitted.
+//!   400); `GET payment/ofd_data` answers `qrCodeURL: null` before items or a QR link were submitted.
 //! - Click Pass payments use the `transaction_id` as their `merchant_trans_id`.
 //!
 //! # Time
@@ -288,6 +290,17 @@ impl MockApi {
     /// The SMS code Click "sent" for a card token, to pass to `card_token/verify`.
     pub fn sms_code(&self, card_token: &str) -> Option<String> {
         self.with_state(|state, _| state.token(card_token).ok().map(|t| t.sms_code.clone()))
+    }
+
+    /// Records a payment as Click makes one for a SHOP-API Prepare (its `click_paydoc_id`), for
+    /// `merchant_trans_id`, in `status` ([`Payment::PAID`] once Click debited the customer).
+    pub fn record_payment(
+        &self,
+        amount: click_core::Amount,
+        merchant_trans_id: click_core::MerchantTransId,
+        status: i64,
+    ) -> ClickPaydocId {
+        self.with_state(|state, now| state.record_payment(now, amount, merchant_trans_id, status))
     }
 
     /// The OFD data submitted for a payment.

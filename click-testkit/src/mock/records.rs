@@ -89,8 +89,11 @@ impl Payment {
 pub struct OfdRecord {
     /// The last `submit_items` call's data.
     pub receipt: Option<OfdReceipt>,
-    /// The last `submit_qrcode` call's link.
+    /// The fiscal receipt's link: from the first `submit_items` (the mock fiscalizes at once),
+    /// or the last `submit_qrcode` call.
     pub qrcode: Option<String>,
+    /// How many `submit_items` calls were accepted.
+    pub submissions: u32,
 }
 
 /// The body of a `payment/ofd_data/submit_items` call.

@@ -133,7 +133,7 @@ async fn status_by_mti(
     path_service(&service, mock.service_id())?;
     let (id, status) = mock.with_state(|state, _| {
         state
-            .payment_by_mti(&merchant_trans_id)
+            .payment_by_mti(&merchant_trans_id, &date)
             .map(|payment| (payment.id, payment.status))
     })?;
     success(json!({
@@ -288,7 +288,14 @@ async fn submit_items(State(mock): State<MockApi>, body: Bytes) -> Answer {
         received_card: tiyin("received_card")?,
     };
     fields.service(mock.service_id())?;
-    mock.with_state(|state, _| state.ofd_mut(id).map(|ofd| ofd.receipt = Some(receipt)))?;
+    mock.with_state(|state, _| {
+        state.ofd_mut(id).map(|ofd| {
+            ofd.receipt = Some(receipt);
+            ofd.submissions += 1;
+            ofd.qrcode
+                .get_or_insert_with(|| format!("https://ofd.soliq.uz/check?t=mock&r={id}"));
+        })
+    })?;
     success(json!({}))
 }
 

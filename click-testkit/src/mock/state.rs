@@ -20,6 +20,21 @@ const FIRST_CLICK_TRANS_ID: i64 = 3_600_000_000;
 /// How long a Click Pass payment in confirm mode waits for its confirmation, in seconds.
 const CONFIRM_WINDOW: i64 = 30;
 
+/// The day (`YYYY-MM-DD`) in Tashkent (UTC+5, no daylight saving) at a Unix time.
+pub(super) fn tashkent_day(unix_secs: i64) -> String {
+    let tashkent = time::UtcOffset::from_hms(5, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let date = time::OffsetDateTime::from_unix_timestamp(unix_secs)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(tashkent)
+        .date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
 /// A card token from `card_token/request`.
 #[derive(Debug, Clone)]
 pub(super) struct CardToken {
@@ -180,13 +195,33 @@ impl State {
         self.payments.get_mut(&id).ok_or(PAYMENT_NOT_FOUND)
     }
 
-    /// The newest payment of a `merchant_trans_id`.
-    pub(super) fn payment_by_mti(&self, id: &MerchantTransId) -> Result<&Payment, Refusal> {
+    /// The newest payment of a `merchant_trans_id` created on `date` (`YYYY-MM-DD`, Tashkent).
+    pub(super) fn payment_by_mti(
+        &self,
+        id: &MerchantTransId,
+        date: &str,
+    ) -> Result<&Payment, Refusal> {
         self.payments
             .values()
             .rev()
-            .find(|payment| payment.merchant_trans_id.as_ref() == Some(id))
+            .find(|payment| {
+                payment.merchant_trans_id.as_ref() == Some(id)
+                    && tashkent_day(payment.created_at) == date
+            })
             .ok_or(PAYMENT_NOT_FOUND)
+    }
+
+    /// Records a payment Click made through the SHOP-API (a debit), in `status`.
+    pub(super) fn record_payment(
+        &mut self,
+        now: i64,
+        amount: Amount,
+        merchant_trans_id: MerchantTransId,
+        status: i64,
+    ) -> ClickPaydocId {
+        let id = self.next_payment_id();
+        self.insert_payment(now, id, amount, Some(merchant_trans_id), status);
+        id
     }
 
     /// Reverses a paid payment: all of it, or `amount` of what is left of it. It is `REVERSED`
