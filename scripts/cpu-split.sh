@@ -7,7 +7,7 @@ store=$1; dbname=$2
 work=$(mktemp -d)
 prefix="cpu$(date +%s)-"
 seq -f "${prefix}%.0f:1000" 0 199999 > "$work/orders.txt"
-target/release/demo-shop serve --store "$store" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" > "$work/server.log" 2>&1 &
+target/release/demo-shop serve --no-worker --store "$store" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do grep -q '^serving' "$work/server.log" && break; sleep 0.1; done
 base=$(grep -o 'http://[0-9.:]*' "$work/server.log" | head -n 1)

@@ -16,7 +16,7 @@ trap 'kill "$server" 2>/dev/null || true; pg_ctlcluster --skip-systemctl-redirec
 psql "$url" -qc "DROP SCHEMA IF EXISTS click_outage CASCADE; CREATE SCHEMA click_outage" 2>/dev/null
 prefix="outage$(date +%s)-"
 seq -f "${prefix}%.0f:1000" 0 99999 > "$work/orders.txt"
-target/release/demo-shop serve --store "$url?options=-csearch_path%3Dclick_outage" --addr 127.0.0.1:0 \
+target/release/demo-shop serve --no-worker --store "$url?options=-csearch_path%3Dclick_outage" --addr 127.0.0.1:0 \
     --orders-file "$work/orders.txt" > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do grep -q '^serving' "$work/server.log" && break; sleep 0.1; done

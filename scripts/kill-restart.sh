@@ -32,7 +32,7 @@ prefix="kill$(date +%s)-"
 seq -f "${prefix}%.0f:1000" 0 $((orders - 1)) > "$work/orders.txt"
 
 start() { # address
-    target/release/demo-shop serve --store "$store" --addr "$1" --orders-file "$work/orders.txt" >> "$work/server.log" 2>&1 &
+    target/release/demo-shop serve --no-worker --store "$store" --addr "$1" --orders-file "$work/orders.txt" >> "$work/server.log" 2>&1 &
     server=$!
     for _ in $(seq 1 100); do [ "$(grep -c '^serving' "$work/server.log")" -ge "$2" ] && return 0; sleep 0.1; done
     echo "the server did not start" >&2; exit 1

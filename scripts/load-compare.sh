@@ -55,9 +55,9 @@ echo "|---|---|---|---|---|---|---|---|"
 run ceiling "$work/demo-shop" ceiling --addr 127.0.0.1:0
 for store in "${stores[@]}"; do
     case "$store" in
-        memory) run "demo, MemoryStore" "$work/demo-shop" serve --store memory --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
-        sqlite) run "demo, SQLite (WAL)" "$work/demo-shop" serve --store "sqlite:$work/load.sqlite3" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
-        postgres) [ -n "${CLICK_TEST_POSTGRES_URL:-}" ] && run "demo, PostgreSQL" "$work/demo-shop" serve --store "$CLICK_TEST_POSTGRES_URL" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
-        mysql) [ -n "${CLICK_TEST_MYSQL_URL:-}" ] && run "demo, MariaDB" "$work/demo-shop" serve --store "$CLICK_TEST_MYSQL_URL" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
+        memory) run "demo, MemoryStore" "$work/demo-shop" serve --no-worker --store memory --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
+        sqlite) run "demo, SQLite (WAL)" "$work/demo-shop" serve --no-worker --store "sqlite:$work/load.sqlite3" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
+        postgres) [ -n "${CLICK_TEST_POSTGRES_URL:-}" ] && run "demo, PostgreSQL" "$work/demo-shop" serve --no-worker --store "$CLICK_TEST_POSTGRES_URL" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
+        mysql) [ -n "${CLICK_TEST_MYSQL_URL:-}" ] && run "demo, MariaDB" "$work/demo-shop" serve --no-worker --store "$CLICK_TEST_MYSQL_URL" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
     esac
 done

@@ -33,7 +33,7 @@ prefix="multi$(date +%s)-"
 seq -f "${prefix}%.0f:1000" 0 $((orders - 1)) > "$work/orders.txt"
 bases=()
 for n in $(seq 1 "$instances"); do
-    target/release/demo-shop serve --store "$store" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" > "$work/instance-$n.log" 2>&1 &
+    target/release/demo-shop serve --no-worker --store "$store" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" > "$work/instance-$n.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 100); do grep -q "^serving" "$work/instance-$n.log" && break; sleep 0.2; done
     bases+=(--base-url "$(grep -o 'http://[0-9.:]*' "$work/instance-$n.log" | head -n 1)")

@@ -2,9 +2,9 @@
 //! SHOP-API callbacks.
 
 use click_core::testing::Click;
-use click_core::{ClickPaydocId, SecretKey};
+use click_core::{Amount, ClickPaydocId, MerchantTransId, SecretKey};
 
-use super::MockApi;
+use super::{MockApi, Payment};
 use crate::http::{Exchange, Poster};
 
 /// Why an invoice could not be paid.
@@ -61,10 +61,8 @@ impl MockApi {
         let (payment_id, click_trans_id, merchant_trans_id, amount) =
             self.with_state(|state, _| {
                 let invoice = state.payable_invoice(invoice_id)?;
-                let (merchant_trans_id, amount) = (
-                    invoice.merchant_trans_id.clone(),
-                    invoice.amount.to_string(),
-                );
+                let (merchant_trans_id, amount) =
+                    (invoice.merchant_trans_id.clone(), invoice.amount);
                 Ok::<_, PayInvoiceError>((
                     state.next_payment_id(),
                     state.next_click_trans_id(),
@@ -72,20 +70,94 @@ impl MockApi {
                     amount,
                 ))
             })?;
-        let click = Click::new(self.service_id(), secret.clone());
-        let poster = Poster::new();
-        let paydoc = payment_id.to_string();
+        let callbacks = Callbacks {
+            click: Click::new(self.service_id(), secret.clone()),
+            prepare_url,
+            complete_url,
+        };
+        callbacks
+            .pay(click_trans_id, payment_id, &merchant_trans_id, amount, || Ok(()))
+            .await?;
+        self.with_state(|state, now| state.pay_invoice(now, invoice_id, payment_id))
+    }
 
-        let prepare = click
+    /// Pays an order the way Click does when a customer pays it (by link, QR or checkout.js): a
+    /// payment is created, a signed Prepare goes to `prepare_url`; once it answers `0`, the
+    /// payment is debited (paid, at the mock) and a Complete (`error=0`) goes to `complete_url`.
+    /// Both callbacks carry the payment's id as `click_paydoc_id`.
+    ///
+    /// # Errors
+    ///
+    /// [`PayInvoiceError::Prepare`] (the payment is left cancelled) or
+    /// [`PayInvoiceError::Complete`] (the payment stays paid: Click debited the customer, the
+    /// merchant owes a delivery or a reversal).
+    pub async fn pay_with_callbacks(
+        &self,
+        merchant_trans_id: &MerchantTransId,
+        amount: Amount,
+        prepare_url: &str,
+        complete_url: &str,
+        secret: &SecretKey,
+    ) -> Result<ClickPaydocId, PayInvoiceError> {
+        let (payment_id, click_trans_id) = self.with_state(|state, now| {
+            let id = state.record_payment(
+                now,
+                amount,
+                merchant_trans_id.clone(),
+                Payment::CREATED,
+            );
+            (id, state.next_click_trans_id())
+        });
+        let callbacks = Callbacks {
+            click: Click::new(self.service_id(), secret.clone()),
+            prepare_url,
+            complete_url,
+        };
+        let debit = || {
+            self.set_payment_status(payment_id, Payment::PAID);
+            Ok(())
+        };
+        let paid = callbacks
+            .pay(click_trans_id, payment_id, merchant_trans_id, amount, debit)
+            .await;
+        if matches!(paid, Err(PayInvoiceError::Prepare(_))) {
+            self.set_payment_status(payment_id, Payment::CANCELLED);
+        }
+        paid.map(|()| payment_id)
+    }
+}
+
+/// Where and how Click sends a payment's callbacks.
+struct Callbacks<'a> {
+    click: Click,
+    prepare_url: &'a str,
+    complete_url: &'a str,
+}
+
+impl Callbacks<'_> {
+    /// Prepare, then `debit`, then Complete, each callback carrying `payment_id`.
+    async fn pay(
+        &self,
+        click_trans_id: i64,
+        payment_id: ClickPaydocId,
+        merchant_trans_id: &MerchantTransId,
+        amount: Amount,
+        debit: impl FnOnce() -> Result<(), PayInvoiceError>,
+    ) -> Result<(), PayInvoiceError> {
+        let poster = Poster::new();
+        let (paydoc, amount) = (payment_id.to_string(), amount.to_string());
+        let prepare = self
+            .click
             .prepare(click_trans_id, merchant_trans_id.as_str(), &amount)
             .set("click_paydoc_id", paydoc.as_str());
-        let prepared = poster.post(prepare_url, &prepare).await;
+        let prepared = poster.post(self.prepare_url, &prepare).await;
         let prepare_id = match prepared.int("merchant_prepare_id") {
             Some(id) if prepared.status == Some(200) && prepared.error == Some(0) => id,
             _ => return Err(PayInvoiceError::Prepare(Box::new(prepared))),
         };
-
-        let complete = click
+        debit()?;
+        let complete = self
+            .click
             .complete(
                 click_trans_id,
                 merchant_trans_id.as_str(),
@@ -94,10 +166,10 @@ impl MockApi {
                 0,
             )
             .set("click_paydoc_id", paydoc);
-        let completed = poster.post(complete_url, &complete).await;
+        let completed = poster.post(self.complete_url, &complete).await;
         if completed.status != Some(200) || completed.error != Some(0) {
             return Err(PayInvoiceError::Complete(Box::new(completed)));
         }
-        self.with_state(|state, now| state.pay_invoice(now, invoice_id, payment_id))
+        Ok(())
     }
 }

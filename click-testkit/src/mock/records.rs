@@ -61,7 +61,7 @@ pub struct Payment {
     pub amount: Amount,
     /// How much of it partial reversals returned so far.
     pub reversed: Amount,
-    /// Click's `payment_status`: [`Payment::PROCESSING`], [`Payment::PAID`], [`Payment::REVERSED`],
+    /// Click's `payment_status`: [`Payment::CREATED`], [`Payment::PROCESSING`], [`Payment::PAID`], [`Payment::REVERSED`],
     /// [`Payment::CANCELLED`], or whatever [`MockApi::set_payment_status`](super::MockApi::set_payment_status) set.
     pub status: i64,
     /// The merchant's order or account, if the payment names one.
@@ -73,6 +73,8 @@ pub struct Payment {
 }
 
 impl Payment {
+    /// `payment_status` 0: created (Click has not debited yet).
+    pub const CREATED: i64 = 0;
     /// `payment_status` 1: processing (a Click Pass payment awaiting its confirmation).
     pub const PROCESSING: i64 = 1;
     /// `payment_status` 2: paid.

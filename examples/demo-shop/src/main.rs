@@ -1,6 +1,7 @@
 //! Run with `cargo run -p demo-shop`: an axum shop on 127.0.0.1, with Click's transactions in a
 //! temporary SQLite file, takes a payment from the click-testkit emulator over HTTP, prints every
-//! step, and exits 0 once the order is paid.
+//! step; the settlement worker then fiscalizes it and reverses a second payment whose order sold
+//! out, through the testkit's mock of the Merchant API; it exits 0 once all of it happened.
 //!
 //! `cargo run -p demo-shop -- serve --order o-1:1000 …` keeps serving instead (`--help` lists the
 //! options). Credentials come from `--service-id`, `--merchant-id`, `--secret-key` or the
@@ -8,23 +9,26 @@
 
 mod account;
 mod pages;
+mod settle;
 mod store;
 
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
 use clap::{Args, Parser, Subcommand};
 use click_core::{
-    CallbackPaths, CallbackUrls, Credentials, Keyring, MemoryOrders, MerchantId, MerchantUserId,
-    Order, SecretKey, ServiceId, Shop, ShopEvent,
+    CallbackPaths, CallbackUrls, Credentials, Keyring, MerchantId, MerchantUserId, Order,
+    OrderStore, SecretKey, ServiceId, Shop, ShopEvent,
 };
-use click_testkit::{OrderSpec, Target};
+use click_testkit::OrderSpec;
 
 use crate::account::AccountSpec;
 use crate::pages::Pages;
+use crate::settle::{DemoOrders, MerchantApi, SOLD_OUT};
 use crate::store::StoreChoice;
 
 /// A demo shop that accepts Click payments.
@@ -65,6 +69,9 @@ enum Command {
         #[arg(long = "account")]
         accounts: Vec<AccountSpec>,
     },
+    /// Print the settlement's state in `--store`: tasks by kind and status, parked tasks,
+    /// reversals awaiting approval, payments fiscalized and not.
+    Settlement,
 }
 
 #[derive(Args)]
@@ -97,6 +104,16 @@ struct ShopArgs {
     /// postgres://… or mysql://….
     #[arg(long, default_value = "sqlite", global = true)]
     store: StoreChoice,
+    /// The Merchant API the settlement worker calls (`https://api.click.uz/v2/merchant/` for
+    /// Click's); by default the testkit's mock, started in this process.
+    #[arg(long, env = "CLICK_MERCHANT_API_URL", global = true)]
+    merchant_api: Option<String>,
+    /// Seconds an attempt may wait for its Complete before the worker looks it up at Click.
+    #[arg(long, default_value_t = 1800, global = true)]
+    expire_after: u64,
+    /// Serve callbacks without running the settlement worker (run it elsewhere).
+    #[arg(long, global = true)]
+    no_worker: bool,
 }
 
 impl ShopArgs {
@@ -114,18 +131,26 @@ impl ShopArgs {
 struct Running {
     address: SocketAddr,
     urls: CallbackUrls,
-    store: String,
+    store_name: String,
+    store: Arc<dyn OrderStore>,
+    api: MerchantApi,
 }
 
-/// Builds the shop over `orders` and serves it on `addr` in the background.
+/// Builds the shop over `orders`, serves it on `addr` and runs the settlement worker, in the
+/// background.
 async fn start(
     args: &ShopArgs,
-    orders: &MemoryOrders,
+    orders: &DemoOrders,
     addr: SocketAddr,
 ) -> Result<Running, Box<dyn std::error::Error>> {
     let credentials = args.credentials();
     let (store, store_name) = args.store.open(orders.clone()).await?;
-    let shop = Shop::with_shared_store(Keyring::from(&credentials), store).on_event(|event| match event {
+    let api = MerchantApi::new(args.merchant_api.as_deref(), &credentials).await?;
+    if !args.no_worker {
+        let expire_after = std::time::Duration::from_secs(args.expire_after);
+        settle::start_worker(Arc::clone(&store), &api, &credentials, expire_after)?;
+    }
+    let shop = Shop::with_shared_store(Keyring::from(&credentials), Arc::clone(&store)).on_event(|event| match event {
         ShopEvent::Confirmed(payment) => {
             tracing::info!(order = %payment.merchant_trans_id, amount = %payment.amount, "order paid");
         }
@@ -136,7 +161,7 @@ async fn start(
     });
     let pages = Pages {
         credentials,
-        orders: orders.clone(),
+        orders: orders.book.clone(),
     };
     let app = Router::new()
         .route(
@@ -156,20 +181,26 @@ async fn start(
     Ok(Running {
         address,
         urls,
-        store: store_name,
+        store_name,
+        store,
+        api,
     })
 }
 
-/// The default run: one order, paid by the emulator over HTTP.
+/// The default run: one order, paid by the emulator over HTTP, then fiscalized; and one whose
+/// goods sold out, paid and then reversed.
 async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
-    let orders = MemoryOrders::new();
+    let orders = DemoOrders::default();
     let order: OrderSpec = format!("order-{}:25000", std::process::id()).parse()?;
-    orders.insert(
-        order.id.clone(),
-        Order::Payable {
-            amount: order.amount,
-        },
-    );
+    let sold_out: OrderSpec = format!("{SOLD_OUT}{}:12000", std::process::id()).parse()?;
+    for spec in [&order, &sold_out] {
+        orders.book.insert(
+            spec.id.clone(),
+            Order::Payable {
+                amount: spec.amount,
+            },
+        );
+    }
     let shop = start(args, &orders, "127.0.0.1:0".parse()?).await?;
     let credentials = args.credentials();
     let checkout = click_core::checkout::Checkout::from_credentials(
@@ -180,7 +211,7 @@ async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
 
     println!(
         "A demo shop is running at http://{} (transactions: {}).\n",
-        shop.address, shop.store
+        shop.address, shop.store_name
     );
     println!(
         "Order {}: {} so'm, page http://{}/orders/{}",
@@ -199,24 +230,50 @@ async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
         "  Prepare:  {}\n  Complete: {}\n",
         shop.urls.prepare, shop.urls.complete
     );
+    let Some(mock) = &shop.api.mock else {
+        return Err("the demo run needs the testkit's mock: leave out --merchant-api".into());
+    };
 
     println!("Click (the click-testkit emulator) now pays the order:\n");
-    let target = Target::new(
-        &shop.urls,
-        credentials.service_id,
-        credentials.secret_key.clone(),
+    let (prepare_url, complete_url) = (shop.urls.prepare.as_str(), shop.urls.complete.as_str());
+    let secret = &credentials.secret_key;
+    let paid = mock
+        .pay_with_callbacks(&order.id, order.amount, prepare_url, complete_url, secret)
+        .await?;
+    let delivered =
+        orders.book.get(&order.id) == Some(Order::Paid) && orders.book.delivery_count(&order.id) == 1;
+    println!(
+        "Paid: Click payment {paid}; order {} is {}.",
+        order.id,
+        if delivered { "marked paid, delivered once" } else { "NOT delivered" }
     );
-    let exchanges = click_testkit::pay(&target, &order).await;
-    for (step, exchange) in ["Prepare", "Complete"].iter().zip(&exchanges) {
-        println!("{step}:\n{exchange}\n");
-    }
-    let paid = orders.get(&order.id) == Some(Order::Paid) && orders.delivery_count(&order.id) == 1;
-    if paid {
-        println!("Paid: order {} is marked paid, delivered once.", order.id);
-    } else {
-        println!("NOT paid: the order is {:?}.", orders.get(&order.id));
-    }
-    Ok(paid)
+    println!("\nThen a customer pays order {}, whose goods are gone:", sold_out.id);
+    let reversed = mock
+        .pay_with_callbacks(&sold_out.id, sold_out.amount, prepare_url, complete_url, secret)
+        .await?;
+    println!("Click payment {reversed} was answered 0 (Click debited the customer); it is due for reversal.\n");
+
+    println!("The settlement worker settles both through the Merchant API (the testkit's mock):");
+    let settled = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            let receipt = mock.ofd(paid).and_then(|ofd| ofd.qrcode);
+            let refunded = mock.payment(reversed).map(|p| p.status)
+                == Some(click_testkit::mock::Payment::REVERSED);
+            if let (Some(receipt), true) = (receipt, refunded) {
+                return receipt;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let Ok(receipt) = settled else {
+        println!("NOT settled within 30 s:\n{}", click_settle::report(shop.store.as_ref()).await?);
+        return Ok(false);
+    };
+    println!("  payment {paid} fiscalized: receipt {receipt}");
+    println!("  payment {reversed} reversed: the customer has the money back\n");
+    println!("{}", click_settle::report(shop.store.as_ref()).await?);
+    Ok(delivered)
 }
 
 /// Serve mode: seed the orders and serve until stopped.
@@ -228,7 +285,8 @@ async fn serve(
     paid: Vec<OrderSpec>,
     accounts: Vec<AccountSpec>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let orders = MemoryOrders::new();
+    let demo_orders = DemoOrders::default();
+    let orders = &demo_orders.book;
     for seed in seeds {
         orders.insert(
             seed.id,
@@ -272,16 +330,23 @@ async fn serve(
     for account in accounts {
         orders.insert(account.id, account.order);
     }
-    let shop = start(args, &orders, addr).await?;
+    let shop = start(args, &demo_orders, addr).await?;
     println!(
-        "serving on http://{} (transactions: {})",
-        shop.address, shop.store
+        "serving on http://{} (transactions: {}; Merchant API: {})",
+        shop.address, shop.store_name, shop.api.base_url
     );
     println!(
         "  Prepare URL:  {}\n  Complete URL: {}",
         shop.urls.prepare, shop.urls.complete
     );
     tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+/// Prints the settlement's state in the store.
+async fn settlement(args: &ShopArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let (store, name) = args.store.open(DemoOrders::default()).await?;
+    println!("settlement in {name}:\n{}", click_settle::report(store.as_ref()).await?);
     Ok(())
 }
 
@@ -333,6 +398,7 @@ async fn main() -> ExitCode {
             }
         }),
         Some(Command::Ceiling { addr }) => ceiling(addr).await.map(|()| ExitCode::SUCCESS),
+        Some(Command::Settlement) => settlement(&cli.shop).await.map(|()| ExitCode::SUCCESS),
         Some(Command::Serve {
             addr,
             orders,

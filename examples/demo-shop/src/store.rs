@@ -3,8 +3,10 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use click_core::{MemoryOrders, MemoryStore, OrderStore};
+use click_core::{MemoryStore, OrderStore};
 use click_sqlx::{MySqlStore, PgStore, SqliteStore};
+
+use crate::settle::DemoOrders;
 
 /// A store choice from the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +56,7 @@ impl StoreChoice {
     /// Opens (and migrates) the store over the demo's order book; says what it opened.
     pub(crate) async fn open(
         &self,
-        orders: MemoryOrders,
+        orders: DemoOrders,
     ) -> Result<(Arc<dyn OrderStore>, String), Box<dyn std::error::Error>> {
         Ok(match self {
             Self::Memory => (Arc::new(MemoryStore::new(orders)), "in memory".to_owned()),
