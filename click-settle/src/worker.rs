@@ -125,31 +125,54 @@ impl Worker {
         self
     }
 
-    /// Works until `shutdown` resolves: a step whenever tasks are due, a pause of
-    /// [`Policy::idle`] when none is. A step under way when `shutdown` resolves is finished
-    /// first, so no task is left half-done.
+    /// Works until `shutdown` resolves, with up to [`Policy::batch`] tasks in flight: a slow
+    /// task (a call that waits for its timeout) holds one slot, not the others. Stuck attempts
+    /// are scheduled for expiry every [`Policy::idle`]; when nothing is due the worker waits
+    /// that long. Tasks in flight when `shutdown` resolves are finished first, so none is left
+    /// half-done.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut inflight = tokio::task::JoinSet::new();
+        let mut scheduled_at: Option<tokio::time::Instant> = None;
         loop {
-            let idle = match self.step().await {
-                Ok(step) => step.claimed == 0,
-                Err(error) => {
-                    tracing::error!(
-                        error = &error as &dyn std::error::Error,
-                        "settlement step failed; the store may be down"
-                    );
-                    true
+            while inflight.try_join_next().is_some() {}
+            if scheduled_at.is_none_or(|at| at.elapsed() >= self.policy.idle) {
+                scheduled_at = Some(tokio::time::Instant::now());
+                let cutoff = SystemTime::now() - self.policy.expire_after;
+                if let Err(error) = self.store.schedule_expiry(cutoff).await {
+                    report_store(&error);
                 }
+            }
+            let free = self.policy.batch.saturating_sub(inflight.len());
+            let claims = if free == 0 {
+                Ok(Vec::new())
+            } else {
+                self.store
+                    .claim(SystemTime::now(), self.policy.lease, free)
+                    .await
             };
-            if idle {
-                tokio::select! {
-                    () = &mut shutdown => return,
-                    () = tokio::time::sleep(self.policy.idle) => {}
+            match claims {
+                Ok(claims) if !claims.is_empty() => {
+                    for claim in claims {
+                        let worker = self.clone();
+                        inflight.spawn(async move {
+                            if let Err(error) = worker.settle(&claim).await {
+                                report_store(&error);
+                            }
+                        });
+                    }
+                    continue;
                 }
-            } else if futures_util::FutureExt::now_or_never(&mut shutdown).is_some() {
-                return;
+                Ok(_) => {}
+                Err(error) => report_store(&error),
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(self.policy.idle) => {}
+                Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
             }
         }
+        while inflight.join_next().await.is_some() {}
     }
 
     /// Schedules stuck attempts for expiry, claims up to [`Policy::batch`] due tasks and settles
@@ -454,6 +477,14 @@ impl Worker {
             PaymentStatus::Created | PaymentStatus::Processing | PaymentStatus::Unknown(_) => None,
         })
     }
+}
+
+/// Logs a store failure the worker will recover from (a task's lease brings it back).
+fn report_store(error: &StoreError) {
+    tracing::error!(
+        error = error as &dyn std::error::Error,
+        "the store failed during settlement; its tasks come back when their leases run out"
+    );
 }
 
 /// A well-mixed number from a claim's token, for jitter.

@@ -76,7 +76,13 @@ impl MockApi {
             complete_url,
         };
         callbacks
-            .pay(click_trans_id, payment_id, &merchant_trans_id, amount, || Ok(()))
+            .pay(
+                click_trans_id,
+                payment_id,
+                &merchant_trans_id,
+                amount,
+                || Ok(()),
+            )
             .await?;
         self.with_state(|state, now| state.pay_invoice(now, invoice_id, payment_id))
     }
@@ -100,12 +106,7 @@ impl MockApi {
         secret: &SecretKey,
     ) -> Result<ClickPaydocId, PayInvoiceError> {
         let (payment_id, click_trans_id) = self.with_state(|state, now| {
-            let id = state.record_payment(
-                now,
-                amount,
-                merchant_trans_id.clone(),
-                Payment::CREATED,
-            );
+            let id = state.record_payment(now, amount, merchant_trans_id.clone(), Payment::CREATED);
             (id, state.next_click_trans_id())
         });
         let callbacks = Callbacks {

@@ -96,6 +96,8 @@ pub struct OfdRecord {
     pub qrcode: Option<String>,
     /// How many `submit_items` calls were accepted.
     pub submissions: u32,
+    /// When the first one was (Unix milliseconds, real time).
+    pub first_submitted_ms: Option<u64>,
 }
 
 /// The body of a `payment/ofd_data/submit_items` call.

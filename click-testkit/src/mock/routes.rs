@@ -292,6 +292,9 @@ async fn submit_items(State(mock): State<MockApi>, body: Bytes) -> Answer {
         state.ofd_mut(id).map(|ofd| {
             ofd.receipt = Some(receipt);
             ofd.submissions += 1;
+            ofd.first_submitted_ms.get_or_insert_with(|| {
+                click_core::outbox::unix_millis(std::time::SystemTime::now())
+            });
             ofd.qrcode
                 .get_or_insert_with(|| format!("https://ofd.soliq.uz/check?t=mock&r={id}"));
         })

@@ -10,6 +10,7 @@
 mod account;
 mod pages;
 mod settle;
+mod soak;
 mod store;
 
 use std::io::BufRead;
@@ -72,6 +73,24 @@ enum Command {
     /// Print the settlement's state in `--store`: tasks by kind and status, parked tasks,
     /// reversals awaiting approval, payments fiscalized and not.
     Settlement,
+    /// Run the settlement worker alone, over `--store` and `--merchant-api`, until Ctrl-C.
+    Worker,
+    /// Play Click (with the testkit's mock of the Merchant API, faults injected) against a shop
+    /// on `--store` whose settlement workers run elsewhere; then check and report.
+    SettleSoak {
+        /// Where the mock listens (the workers' `--merchant-api`).
+        #[arg(long, default_value = "127.0.0.1:9191")]
+        mock_addr: SocketAddr,
+        /// Click payments to make.
+        #[arg(long, default_value_t = 2000)]
+        payments: usize,
+        /// Payments made at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Seconds to wait for the workers to settle everything.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
 }
 
 #[derive(Args)]
@@ -111,12 +130,26 @@ struct ShopArgs {
     /// Seconds an attempt may wait for its Complete before the worker looks it up at Click.
     #[arg(long, default_value_t = 1800, global = true)]
     expire_after: u64,
+    /// Seconds a worker holds a claimed task before another may take it over (a dead worker's
+    /// tasks come back after this long).
+    #[arg(long, default_value_t = 300, global = true)]
+    lease: u64,
     /// Serve callbacks without running the settlement worker (run it elsewhere).
     #[arg(long, global = true)]
     no_worker: bool,
 }
 
 impl ShopArgs {
+    /// The settlement worker's policy.
+    fn policy(&self) -> click_settle::Policy {
+        click_settle::Policy {
+            expire_after: std::time::Duration::from_secs(self.expire_after),
+            lease: std::time::Duration::from_secs(self.lease),
+            idle: std::time::Duration::from_millis(200),
+            ..click_settle::Policy::default()
+        }
+    }
+
     fn credentials(&self) -> Credentials {
         Credentials::new(
             self.service_id,
@@ -142,13 +175,13 @@ async fn start(
     args: &ShopArgs,
     orders: &DemoOrders,
     addr: SocketAddr,
+    worker: bool,
 ) -> Result<Running, Box<dyn std::error::Error>> {
     let credentials = args.credentials();
     let (store, store_name) = args.store.open(orders.clone()).await?;
     let api = MerchantApi::new(args.merchant_api.as_deref(), &credentials).await?;
-    if !args.no_worker {
-        let expire_after = std::time::Duration::from_secs(args.expire_after);
-        settle::start_worker(Arc::clone(&store), &api, &credentials, expire_after)?;
+    if worker && !args.no_worker {
+        settle::start_worker(Arc::clone(&store), &api, &credentials, args.policy())?;
     }
     let shop = Shop::with_shared_store(Keyring::from(&credentials), Arc::clone(&store)).on_event(|event| match event {
         ShopEvent::Confirmed(payment) => {
@@ -201,7 +234,7 @@ async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
             },
         );
     }
-    let shop = start(args, &orders, "127.0.0.1:0".parse()?).await?;
+    let shop = start(args, &orders, "127.0.0.1:0".parse()?, true).await?;
     let credentials = args.credentials();
     let checkout = click_core::checkout::Checkout::from_credentials(
         &credentials,
@@ -240,18 +273,33 @@ async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
     let paid = mock
         .pay_with_callbacks(&order.id, order.amount, prepare_url, complete_url, secret)
         .await?;
-    let delivered =
-        orders.book.get(&order.id) == Some(Order::Paid) && orders.book.delivery_count(&order.id) == 1;
+    let delivered = orders.book.get(&order.id) == Some(Order::Paid)
+        && orders.book.delivery_count(&order.id) == 1;
     println!(
         "Paid: Click payment {paid}; order {} is {}.",
         order.id,
-        if delivered { "marked paid, delivered once" } else { "NOT delivered" }
+        if delivered {
+            "marked paid, delivered once"
+        } else {
+            "NOT delivered"
+        }
     );
-    println!("\nThen a customer pays order {}, whose goods are gone:", sold_out.id);
+    println!(
+        "\nThen a customer pays order {}, whose goods are gone:",
+        sold_out.id
+    );
     let reversed = mock
-        .pay_with_callbacks(&sold_out.id, sold_out.amount, prepare_url, complete_url, secret)
+        .pay_with_callbacks(
+            &sold_out.id,
+            sold_out.amount,
+            prepare_url,
+            complete_url,
+            secret,
+        )
         .await?;
-    println!("Click payment {reversed} was answered 0 (Click debited the customer); it is due for reversal.\n");
+    println!(
+        "Click payment {reversed} was answered 0 (Click debited the customer); it is due for reversal.\n"
+    );
 
     println!("The settlement worker settles both through the Merchant API (the testkit's mock):");
     let settled = tokio::time::timeout(std::time::Duration::from_secs(30), async {
@@ -267,7 +315,10 @@ async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
     })
     .await;
     let Ok(receipt) = settled else {
-        println!("NOT settled within 30 s:\n{}", click_settle::report(shop.store.as_ref()).await?);
+        println!(
+            "NOT settled within 30 s:\n{}",
+            click_settle::report(shop.store.as_ref()).await?
+        );
         return Ok(false);
     };
     println!("  payment {paid} fiscalized: receipt {receipt}");
@@ -330,7 +381,7 @@ async fn serve(
     for account in accounts {
         orders.insert(account.id, account.order);
     }
-    let shop = start(args, &demo_orders, addr).await?;
+    let shop = start(args, &demo_orders, addr, true).await?;
     println!(
         "serving on http://{} (transactions: {}; Merchant API: {})",
         shop.address, shop.store_name, shop.api.base_url
@@ -346,7 +397,21 @@ async fn serve(
 /// Prints the settlement's state in the store.
 async fn settlement(args: &ShopArgs) -> Result<(), Box<dyn std::error::Error>> {
     let (store, name) = args.store.open(DemoOrders::default()).await?;
-    println!("settlement in {name}:\n{}", click_settle::report(store.as_ref()).await?);
+    println!(
+        "settlement in {name}:\n{}",
+        click_settle::report(store.as_ref()).await?
+    );
+    Ok(())
+}
+
+/// Runs the settlement worker until Ctrl-C.
+async fn worker(args: &ShopArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let credentials = args.credentials();
+    let (store, name) = args.store.open(DemoOrders::default()).await?;
+    let api = MerchantApi::new(args.merchant_api.as_deref(), &credentials).await?;
+    settle::start_worker(store, &api, &credentials, args.policy())?;
+    println!("settling {name} through {}", api.base_url);
+    tokio::signal::ctrl_c().await?;
     Ok(())
 }
 
@@ -399,6 +464,28 @@ async fn main() -> ExitCode {
         }),
         Some(Command::Ceiling { addr }) => ceiling(addr).await.map(|()| ExitCode::SUCCESS),
         Some(Command::Settlement) => settlement(&cli.shop).await.map(|()| ExitCode::SUCCESS),
+        Some(Command::Worker) => worker(&cli.shop).await.map(|()| ExitCode::SUCCESS),
+        Some(Command::SettleSoak {
+            mock_addr,
+            payments,
+            concurrency,
+            timeout,
+        }) => {
+            let soak = soak::Soak {
+                mock_addr,
+                payments,
+                concurrency,
+                expire_after: std::time::Duration::from_secs(cli.shop.expire_after),
+                timeout: std::time::Duration::from_secs(timeout),
+            };
+            soak::run(&cli.shop, soak).await.map(|passed| {
+                if passed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            })
+        }
         Some(Command::Serve {
             addr,
             orders,

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use click_core::{
-    BoxError, Credentials, MemoryOrders, MerchantTransId, Order, OrderHooks, OrderStore,
-    ServiceId, Tiyin, Transaction,
+    BoxError, Credentials, MemoryOrders, MerchantTransId, Order, OrderHooks, OrderStore, ServiceId,
+    Tiyin, Transaction,
 };
 use click_merchant::{CommissionInfo, MerchantClient, OfdItem, OfdReceipt};
 use click_settle::{Policy, SettleEvent, Worker};
@@ -116,16 +116,12 @@ pub(crate) fn start_worker(
     store: Arc<dyn OrderStore>,
     api: &MerchantApi,
     credentials: &Credentials,
-    expire_after: Duration,
+    policy: Policy,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let client = MerchantClient::builder(credentials.clone())
         .base_url(api.base_url.clone())
+        .timeout(Duration::from_secs(5))
         .build()?;
-    let policy = Policy {
-        expire_after,
-        idle: Duration::from_millis(200),
-        ..Policy::default()
-    };
     let worker = Worker::new(store, client, policy)
         .receipts(DemoReceipts)
         .on_event(|event| match event {
