@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use click_core::Amount;
+use click_core::{Amount, ClickPaydocId};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
@@ -92,9 +92,30 @@ pub struct CardTokenIssued {
     pub temporary: Option<i64>,
 }
 
-/// The SMS code a card holder received. Its `Debug` hides it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SmsCode(pub u32);
+/// The SMS code a card holder received, kept as its digits (`012345` stays `012345`). Its
+/// `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmsCode(String);
+
+impl SmsCode {
+    /// The code, from the 4 to 8 digits the holder read (spaces around them ignored).
+    pub fn new(digits: &str) -> Option<Self> {
+        let digits = digits.trim();
+        ((4..=8).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| Self(digits.to_owned()))
+    }
+}
+
+impl Serialize for SmsCode {
+    /// Click's field is an integer: a code without a leading zero is sent as a JSON number; one
+    /// with a leading zero, which a JSON number cannot carry, as its digits in a string.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.parse::<u64>() {
+            Ok(number) if !self.0.starts_with('0') => serializer.serialize_u64(number),
+            _ => serializer.serialize_str(&self.0),
+        }
+    }
+}
 
 impl fmt::Debug for SmsCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -114,8 +135,8 @@ pub struct CardVerified {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Payment {
     /// Click's payment id (it sometimes arrives as a string).
-    #[serde(deserialize_with = "wire::flexible_i64")]
-    pub payment_id: i64,
+    #[serde(deserialize_with = "wire::flexible_id")]
+    pub payment_id: ClickPaydocId,
     /// The status.
     #[serde(rename = "payment_status")]
     pub status: PaymentStatus,
@@ -162,12 +183,12 @@ impl MerchantClient {
         struct Body<'a> {
             service_id: i64,
             card_token: &'a str,
-            sms_code: u32,
+            sms_code: &'a SmsCode,
         }
         let body = Body {
             service_id: self.service_id().get(),
             card_token: &token.0,
-            sms_code: sms_code.0,
+            sms_code: &sms_code,
         };
         self.call(
             Method::POST,
@@ -250,7 +271,7 @@ mod tests {
         let text = format!(
             "{card:?} {:?} {:?}",
             CardToken::new("3B1DF3F1-7358"),
-            SmsCode(123456)
+            SmsCode::new("123456")
         );
         for secret in ["8600551234563244", "3B1DF3F1", "123456"] {
             assert!(!text.contains(secret), "{text}");

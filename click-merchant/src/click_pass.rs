@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use click_core::Amount;
+use click_core::{Amount, ClickPaydocId};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
@@ -52,8 +52,8 @@ struct PaymentBody<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ClickPassResult {
     /// Click's payment id.
-    #[serde(deserialize_with = "wire::flexible_i64")]
-    pub payment_id: i64,
+    #[serde(deserialize_with = "wire::flexible_id")]
+    pub payment_id: ClickPaydocId,
     /// The status.
     #[serde(rename = "payment_status")]
     pub status: PaymentStatus,
@@ -137,11 +137,11 @@ impl MerchantClient {
     /// # Errors
     ///
     /// [`MerchantError`].
-    pub async fn confirm_click_pass(&self, payment_id: i64) -> Result<(), MerchantError> {
+    pub async fn confirm_click_pass(&self, payment_id: ClickPaydocId) -> Result<(), MerchantError> {
         #[derive(Serialize)]
         struct Body {
             service_id: i64,
-            payment_id: i64,
+            payment_id: ClickPaydocId,
         }
         let body = Body {
             service_id: self.service_id().get(),
@@ -206,10 +206,10 @@ impl MerchantClient {
                     };
                 }
                 Ok(Err(error)) => {
-                    tracing::warn!(%error, payment_id, "confirm failed; trying again before the deadline")
+                    tracing::warn!(%error, %payment_id, "confirm failed; trying again before the deadline")
                 }
                 Err(_) => tracing::warn!(
-                    payment_id,
+                    %payment_id,
                     "confirm attempt timed out; trying again before the deadline"
                 ),
             }

@@ -85,6 +85,9 @@ pub enum BuildError {
     /// The HTTP client could not be built.
     #[error("HTTP client")]
     Http(#[source] reqwest::Error),
+    /// A certificate given to trust is not a PEM certificate.
+    #[error("invalid root certificate")]
+    Certificate(#[source] reqwest::Error),
 }
 
 /// Builds a [`MerchantClient`].
@@ -97,9 +100,19 @@ pub struct MerchantClientBuilder {
     retry: RetryPolicy,
     clock: Clock,
     max_answer_bytes: usize,
+    roots: Vec<Vec<u8>>,
 }
 
 impl MerchantClientBuilder {
+    /// Trusts one more certificate authority (a PEM certificate) beside the system's: a
+    /// corporate TLS proxy's, or a test server's. Servers whose certificate no trusted authority
+    /// signed are refused.
+    #[must_use]
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots.push(pem.into());
+        self
+    }
+
     /// Another base URL: a proxy, or a mock. `http://` is accepted only for loopback hosts.
     #[must_use]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -159,12 +172,15 @@ impl MerchantClientBuilder {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(BuildError::Http)?;
+            .redirect(reqwest::redirect::Policy::none());
+        for pem in &self.roots {
+            let root = reqwest::Certificate::from_pem(pem).map_err(BuildError::Certificate)?;
+            http = http.add_root_certificate(root);
+        }
+        let http = http.build().map_err(BuildError::Http)?;
         Ok(MerchantClient {
             inner: Arc::new(Inner {
                 http,
@@ -196,7 +212,9 @@ fn is_loopback(url: &Url) -> bool {
 ///
 /// # async fn run(credentials: Credentials) -> Result<(), Box<dyn std::error::Error>> {
 /// let client = MerchantClient::builder(credentials).build()?;
-/// let status = client.payment_status(1_946_296_773).await?;
+/// let status = client
+///     .payment_status(click_core::ClickPaydocId::new(1_946_296_773))
+///     .await?;
 /// println!("{:?}", status.status);
 /// # Ok(()) }
 /// ```
@@ -237,6 +255,7 @@ impl MerchantClient {
             retry: RetryPolicy::default(),
             clock: Clock::system(),
             max_answer_bytes: 1 << 20,
+            roots: Vec::new(),
         }
     }
 

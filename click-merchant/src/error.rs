@@ -87,7 +87,7 @@ pub enum MerchantError {
     )]
     ConfirmDeadlineExceeded {
         /// The payment.
-        payment_id: i64,
+        payment_id: click_core::ClickPaydocId,
         /// Its status at the deadline, if Click answered.
         status: Option<crate::status::PaymentStatus>,
     },

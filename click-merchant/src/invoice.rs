@@ -1,6 +1,6 @@
 //! Invoices: a bill Click sends to a customer's phone.
 
-use click_core::{Amount, MerchantTransId};
+use click_core::{Amount, InvoiceId, MerchantTransId};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
@@ -33,8 +33,8 @@ struct CreateBody<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct InvoiceCreated {
     /// Click's id of the invoice.
-    #[serde(deserialize_with = "wire::flexible_i64")]
-    pub invoice_id: i64,
+    #[serde(deserialize_with = "wire::flexible_id")]
+    pub invoice_id: InvoiceId,
 }
 
 /// The answer to [`MerchantClient::invoice_status`].
@@ -80,7 +80,10 @@ impl MerchantClient {
     /// # Errors
     ///
     /// [`MerchantError`].
-    pub async fn invoice_status(&self, invoice_id: i64) -> Result<InvoiceState, MerchantError> {
+    pub async fn invoice_status(
+        &self,
+        invoice_id: InvoiceId,
+    ) -> Result<InvoiceState, MerchantError> {
         let (service, invoice) = (self.service_id().to_string(), invoice_id.to_string());
         self.call(
             Method::GET,

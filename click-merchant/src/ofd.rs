@@ -3,7 +3,7 @@
 //! Items are validated when built ([`OfdItem::builder`]), so an invalid item is a typed error
 //! before anything is sent.
 
-use click_core::Tiyin;
+use click_core::{ClickPaydocId, Tiyin};
 use reqwest::Method;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -246,8 +246,8 @@ pub struct OfdReceipt {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct OfdData {
     /// The payment.
-    #[serde(rename = "paymentId", deserialize_with = "wire::flexible_i64")]
-    pub payment_id: i64,
+    #[serde(rename = "paymentId", deserialize_with = "wire::flexible_id")]
+    pub payment_id: ClickPaydocId,
     /// The fiscal receipt's link.
     #[serde(rename = "qrCodeURL", default)]
     pub qr_code_url: Option<String>,
@@ -262,13 +262,13 @@ impl MerchantClient {
     /// [`MerchantError`].
     pub async fn submit_ofd_items(
         &self,
-        payment_id: i64,
+        payment_id: ClickPaydocId,
         receipt: &OfdReceipt,
     ) -> Result<(), MerchantError> {
         #[derive(Serialize)]
         struct Body<'a> {
             service_id: i64,
-            payment_id: i64,
+            payment_id: ClickPaydocId,
             items: &'a [OfdItem],
             #[serde(serialize_with = "tiyin")]
             received_ecash: Tiyin,
@@ -307,13 +307,13 @@ impl MerchantClient {
     /// [`MerchantError`].
     pub async fn submit_ofd_qrcode(
         &self,
-        payment_id: i64,
+        payment_id: ClickPaydocId,
         qrcode: &str,
     ) -> Result<(), MerchantError> {
         #[derive(Serialize)]
         struct Body<'a> {
             service_id: i64,
-            payment_id: i64,
+            payment_id: ClickPaydocId,
             qrcode: &'a str,
         }
         let body = Body {
@@ -338,7 +338,7 @@ impl MerchantClient {
     /// # Errors
     ///
     /// [`MerchantError`].
-    pub async fn ofd_data(&self, payment_id: i64) -> Result<OfdData, MerchantError> {
+    pub async fn ofd_data(&self, payment_id: ClickPaydocId) -> Result<OfdData, MerchantError> {
         let (service, payment) = (self.service_id().to_string(), payment_id.to_string());
         self.call(
             Method::GET,

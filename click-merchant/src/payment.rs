@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use click_core::{Amount, MerchantTransId};
+use click_core::{Amount, ClickPaydocId, MerchantTransId};
 use reqwest::Method;
 use serde::Deserialize;
 
@@ -16,8 +16,8 @@ use crate::wire;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PaymentState {
     /// Click's payment id (`click_paydoc_id` in SHOP-API callbacks).
-    #[serde(deserialize_with = "wire::flexible_i64")]
-    pub payment_id: i64,
+    #[serde(deserialize_with = "wire::flexible_id")]
+    pub payment_id: ClickPaydocId,
     /// The status.
     #[serde(rename = "payment_status")]
     pub status: PaymentStatus,
@@ -27,46 +27,42 @@ pub struct PaymentState {
 }
 
 /// A calendar day, `YYYY-MM-DD`: the day a payment was created, which a lookup by
-/// `merchant_trans_id` needs.
+/// `merchant_trans_id` needs. Click's days are Tashkent's (UTC+05:00, no daylight saving).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PaymentDate {
-    year: u16,
-    month: u8,
-    day: u8,
-}
+pub struct PaymentDate(time::Date);
 
 /// Why a text is not a `YYYY-MM-DD` date.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("expected a date YYYY-MM-DD, got {0:?}")]
 pub struct PaymentDateError(String);
 
+/// Tashkent's offset from UTC.
+fn tashkent() -> time::UtcOffset {
+    time::UtcOffset::from_hms(5, 0, 0).unwrap_or(time::UtcOffset::UTC)
+}
+
 impl PaymentDate {
-    /// The day in Tashkent (UTC+5, no daylight saving) at a UNIX time.
+    /// The day in Tashkent at a UNIX time.
     pub fn at_unix(seconds: u64) -> Self {
-        // Days to civil date, after Howard Hinnant's `civil_from_days`.
-        let days = (seconds + 5 * 3600) / 86_400;
-        let z = days + 719_468;
-        let era = z / 146_097;
-        let doe = z % 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + u64::from(month <= 2);
-        Self {
-            year: u16::try_from(year).unwrap_or(u16::MAX),
-            month: u8::try_from(month).unwrap_or(1),
-            day: u8::try_from(day).unwrap_or(1),
-        }
+        let at = i64::try_from(seconds)
+            .ok()
+            .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        Self(at.to_offset(tashkent()).date())
+    }
+
+    /// The day in Tashkent at `time`: the day a payment made then is filed under.
+    pub fn of(time: std::time::SystemTime) -> Self {
+        Self(
+            time::OffsetDateTime::from(time)
+                .to_offset(tashkent())
+                .date(),
+        )
     }
 
     /// Today in Tashkent.
     pub fn today() -> Self {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs());
-        Self::at_unix(now)
+        Self::of(std::time::SystemTime::now())
     }
 }
 
@@ -75,32 +71,36 @@ impl FromStr for PaymentDate {
 
     fn from_str(text: &str) -> Result<Self, PaymentDateError> {
         let invalid = || PaymentDateError(text.to_owned());
-        let b = text.as_bytes();
-        if b.len() != 10
-            || b[4] != b'-'
-            || b[7] != b'-'
-            || !text
-                .bytes()
-                .enumerate()
-                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        {
+        let digits = |range: std::ops::Range<usize>| {
+            text.get(range)
+                .filter(|part| part.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|part| part.parse::<u16>().ok())
+                .ok_or_else(invalid)
+        };
+        if text.len() != 10 || text.as_bytes()[4] != b'-' || text.as_bytes()[7] != b'-' {
             return Err(invalid());
         }
-        let (year, month, day) = (
-            text[..4].parse::<u16>().map_err(|_| invalid())?,
-            text[5..7].parse::<u8>().map_err(|_| invalid())?,
-            text[8..].parse::<u8>().map_err(|_| invalid())?,
-        );
-        if !click_core::calendar::is_valid_date(year.into(), month.into(), day.into()) {
-            return Err(invalid());
-        }
-        Ok(Self { year, month, day })
+        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        let month = u8::try_from(month)
+            .ok()
+            .and_then(|month| time::Month::try_from(month).ok())
+            .ok_or_else(invalid)?;
+        let day = u8::try_from(day).map_err(|_| invalid())?;
+        time::Date::from_calendar_date(i32::from(year), month, day)
+            .map(Self)
+            .map_err(|_| invalid())
     }
 }
 
 impl fmt::Display for PaymentDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            u8::from(self.0.month()),
+            self.0.day()
+        )
     }
 }
 
@@ -110,14 +110,14 @@ pub enum Reversal {
     /// The payment was reversed now.
     Reversed {
         /// The payment.
-        payment_id: i64,
+        payment_id: ClickPaydocId,
     },
     /// Click refused, and the payment's status shows it is not paid: an earlier reversal (whose
     /// answer may have been lost) already went through, or the payment never succeeded. Either
     /// way there is nothing to reverse: do not try again.
     NotPaid {
         /// The payment.
-        payment_id: i64,
+        payment_id: ClickPaydocId,
         /// Its status now.
         status: PaymentStatus,
     },
@@ -125,8 +125,8 @@ pub enum Reversal {
 
 #[derive(Deserialize)]
 struct Reversed {
-    #[serde(deserialize_with = "wire::flexible_i64")]
-    payment_id: i64,
+    #[serde(deserialize_with = "wire::flexible_id")]
+    payment_id: ClickPaydocId,
 }
 
 impl MerchantClient {
@@ -135,7 +135,10 @@ impl MerchantClient {
     /// # Errors
     ///
     /// [`MerchantError`].
-    pub async fn payment_status(&self, payment_id: i64) -> Result<PaymentState, MerchantError> {
+    pub async fn payment_status(
+        &self,
+        payment_id: ClickPaydocId,
+    ) -> Result<PaymentState, MerchantError> {
         let (service, payment) = (self.service_id().to_string(), payment_id.to_string());
         self.call(
             Method::GET,
@@ -186,7 +189,7 @@ impl MerchantClient {
     ///
     /// [`MerchantError`]; a refusal for a payment that is still paid is
     /// [`MerchantError::Business`].
-    pub async fn reverse(&self, payment_id: i64) -> Result<Reversal, MerchantError> {
+    pub async fn reverse(&self, payment_id: ClickPaydocId) -> Result<Reversal, MerchantError> {
         let (service, payment) = (self.service_id().to_string(), payment_id.to_string());
         let segments = ["payment", "reversal", &service, &payment];
         self.reversal_outcome(
@@ -215,7 +218,7 @@ impl MerchantClient {
     /// [`MerchantError`]; Click's refusal is [`MerchantError::Business`].
     pub async fn reverse_partially(
         &self,
-        payment_id: i64,
+        payment_id: ClickPaydocId,
         amount: Amount,
     ) -> Result<Reversal, MerchantError> {
         let (service, payment, amount) = (
@@ -240,7 +243,7 @@ impl MerchantClient {
 
     async fn reversal_outcome(
         &self,
-        payment_id: i64,
+        payment_id: ClickPaydocId,
         result: Result<Reversed, MerchantError>,
     ) -> Result<Reversal, MerchantError> {
         match result {

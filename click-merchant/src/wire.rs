@@ -30,6 +30,13 @@ pub(crate) fn flexible_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result
     }
 }
 
+/// An id (`payment_id`, `invoice_id`) as [`flexible_i64`] reads it.
+pub(crate) fn flexible_id<'de, D: Deserializer<'de>, T: From<i64>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    flexible_i64(deserializer).map(T::from)
+}
+
 /// Like [`flexible_i64`], for a field that may be missing or `null`.
 pub(crate) fn flexible_option_i64<'de, D: Deserializer<'de>>(
     deserializer: D,

@@ -63,8 +63,8 @@ type Listener = Arc<dyn Fn(&SettleEvent) + Send + Sync>;
 
 /// Settles the tasks of a store's outbox through Click's Merchant API.
 ///
-/// Cheap to clone; run it as a background task with [`run`](Self::run), or one [`step`]
-/// (Self::step) at a time from a cron job. Several workers, in one process or many, may work on
+/// Cheap to clone; run it as a background task with [`run`](Self::run), or one
+/// [`step`](Self::step) at a time from a cron job. Several workers, in one process or many, may work on
 /// one store.
 #[derive(Clone)]
 pub struct Worker {
@@ -319,7 +319,7 @@ impl Worker {
         if self.policy.reversals == Approve::Manual && !task.approved {
             return Ok(Next::Hold);
         }
-        let payment = task.transaction.click_paydoc_id.get();
+        let payment = task.transaction.click_paydoc_id;
         // A payment no longer paid was reversed by an earlier attempt whose answer was lost, if
         // one was sent; else it never was paid.
         let gone = if task.stage == Stage::Fresh {
@@ -357,7 +357,7 @@ impl Worker {
         if let Some(url) = &task.transaction.receipt_url {
             return Ok(Next::Done(Settled::Receipt { url: url.clone() }));
         }
-        let payment = task.transaction.click_paydoc_id.get();
+        let payment = task.transaction.click_paydoc_id;
         if task.stage != Stage::Fresh {
             // An earlier attempt may have submitted: read before submitting again.
             match self.client.ofd_data(payment).await {
@@ -448,17 +448,12 @@ impl Worker {
 
     /// Whether Click has the attempt's payment as paid: `None` while it is in progress.
     async fn paid_at_click(&self, transaction: &Transaction) -> Result<Option<bool>, String> {
-        let payment = transaction.click_paydoc_id.get();
+        let payment = transaction.click_paydoc_id;
         let status = match self.client.payment_status(payment).await {
             Ok(state) => state.status,
             // Click knows no such payment by its id: ask by the order, on the day it was made.
             Err(MerchantError::Business { .. }) => {
-                let day = PaymentDate::at_unix(
-                    transaction
-                        .prepared_at
-                        .duration_since(SystemTime::UNIX_EPOCH)
-                        .map_or(0, |since| since.as_secs()),
-                );
+                let day = PaymentDate::of(transaction.prepared_at);
                 match self
                     .client
                     .payment_status_by_mti(&transaction.merchant_trans_id, day)

@@ -71,7 +71,7 @@
 //!
 //! The delivery hook runs on the open transaction inside a savepoint, so "payment confirmed" and
 //! "order marked paid" commit together or not at all; a failing hook rolls back its own writes and
-//! the transaction is kept as "reversal due" ([`SqlStore::reversals_due`] lists them). A crash or a
+//! the transaction is kept as "reversal due" (`Outbox::reversals_due` lists them, and the `click-settle` worker reverses them). A crash or a
 //! dropped request before the commit rolls back everything, the hook's database writes included
 //! (side effects outside the database are not: send those from `ShopEvent::Confirmed`). A
 //! transition the database aborts as a deadlock is tried again, up to three times. Each store's

@@ -9,8 +9,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use click_core::{
-    Amount, ClickPaydocId, Endpoint, Keyring, MemoryOrders, MemoryStore, MerchantUserId, Order,
-    SecretKey, ServiceId, Shop,
+    Amount, ClickPaydocId, Endpoint, InvoiceId, Keyring, MemoryOrders, MemoryStore, MerchantUserId,
+    Order, SecretKey, ServiceId, Shop,
 };
 use click_testkit::mock::{Fault, InvoiceStatus, MockApi, MockConfig, PayInvoiceError, Payment};
 use reqwest::{Method, RequestBuilder};
@@ -115,7 +115,7 @@ impl Api {
         self.call(Method::DELETE, path, None).await
     }
 
-    async fn create_invoice(&self, amount: Value, merchant_trans_id: &str) -> i64 {
+    async fn create_invoice(&self, amount: Value, merchant_trans_id: &str) -> InvoiceId {
         let answer = self
             .post(
                 "invoice/create",
@@ -124,7 +124,7 @@ impl Api {
             )
             .await;
         assert_eq!(answer["error_code"], 0, "{answer}");
-        answer["invoice_id"].as_i64().expect("an invoice_id")
+        InvoiceId::new(answer["invoice_id"].as_i64().expect("an invoice_id"))
     }
 
     /// An invoice created and paid; returns the payment id.
@@ -171,10 +171,16 @@ impl Api {
             .to_owned()
     }
 
+    /// A Click Pass payment, each with a QR code of its own (a code pays once).
     async fn click_pass(&self) -> Value {
+        static CODES: std::sync::atomic::AtomicU64 =
+            std::sync::atomic::AtomicU64::new(1_234_567_415_821);
+        let otp = CODES
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .to_string();
         self.post(
             "click_pass/payment",
-            json!({"service_id": SERVICE, "otp_data": "1234567415821", "amount": 500,
+            json!({"service_id": SERVICE, "otp_data": otp, "amount": 500,
                    "cashbox_code": "KASSA-1", "transaction_id": "cp-1"}),
         )
         .await
@@ -210,7 +216,10 @@ fn segment(text: &str) -> String {
 async fn invoices_are_created_paid_and_deleted() {
     let api = api().await;
     let invoice = api.create_invoice(json!(1500.5), "order-1").await;
-    assert!(invoice > 4_294_967_295, "ids exceed 32 bits: {invoice}");
+    assert!(
+        invoice.get() > 4_294_967_295,
+        "ids exceed 32 bits: {invoice}"
+    );
     let stored = api.mock.invoice(invoice).expect("stored");
     assert_eq!(
         (
@@ -268,7 +277,7 @@ async fn invoices_are_created_paid_and_deleted() {
         -5
     );
     assert!(matches!(
-        api.mock.pay_invoice(1),
+        api.mock.pay_invoice(InvoiceId::new(1)),
         Err(PayInvoiceError::UnknownInvoice(1))
     ));
 }
@@ -287,7 +296,7 @@ async fn amounts_are_read_exactly() {
         .raw(Method::POST, "invoice/create", &body("999999999999999.99"))
         .await;
     assert_eq!(status, 200, "{answer}");
-    let invoice = answer["invoice_id"].as_i64().expect("an id");
+    let invoice = InvoiceId::new(answer["invoice_id"].as_i64().expect("an id"));
     assert_eq!(
         api.mock.invoice(invoice).map(|i| i.amount),
         Some(Amount::MAX)
@@ -302,6 +311,18 @@ async fn amounts_are_read_exactly() {
     }
 }
 
+/// Today in Tashkent (UTC+5), the day the mock files a payment made now under.
+fn today() -> String {
+    let offset = time::UtcOffset::from_hms(5, 0, 0).expect("an offset");
+    let date = time::OffsetDateTime::now_utc().to_offset(offset).date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
 /// docs/protocol.md, bad input 87: a `merchant_trans_id` with `/`, `?`, `#`, dots or Cyrillic is one
 /// percent-encoded segment; the mock records it as sent and decodes it.
 #[tokio::test]
@@ -310,8 +331,9 @@ async fn status_by_mti_decodes_one_segment() {
     for mti in ["../invoice/create", "a/b?c#d", "логин 7", "plain"] {
         let payment = api.paid_payment(json!(1000), mti).await;
         let path = format!(
-            "payment/status_by_mti/{SERVICE}/{}/2024-01-31",
-            segment(mti)
+            "payment/status_by_mti/{SERVICE}/{}/{}",
+            segment(mti),
+            today()
         );
         let answer = api.get(&path).await;
         assert_eq!(
@@ -325,9 +347,16 @@ async fn status_by_mti_decodes_one_segment() {
     }
     let newer = api.paid_payment(json!(5), "plain").await;
     let answer = api
-        .get(&format!("payment/status_by_mti/{SERVICE}/plain/2024-01-31"))
+        .get(&format!(
+            "payment/status_by_mti/{SERVICE}/plain/{}",
+            today()
+        ))
         .await;
     assert_eq!(answer["payment_id"], newer.get(), "the newest payment");
+    let answer = api
+        .get(&format!("payment/status_by_mti/{SERVICE}/plain/2024-01-31"))
+        .await;
+    assert_eq!(answer["error_code"], -5, "another day has none: {answer}");
     let answer = api
         .get(&format!(
             "payment/status_by_mti/{SERVICE}/unknown/2024-01-31"
@@ -525,7 +554,7 @@ async fn click_pass_without_confirm_mode_is_paid_at_once() {
     );
     assert_eq!(api.payment_status(payment).await, 2);
     let by_mti = api
-        .get(&format!("payment/status_by_mti/{SERVICE}/cp-1/2024-01-31"))
+        .get(&format!("payment/status_by_mti/{SERVICE}/cp-1/{}", today()))
         .await;
     assert_eq!(
         by_mti["payment_id"], payment,

@@ -1,6 +1,6 @@
 //! Every endpoint once, with its typed answer.
 
-use click_core::{ClickPaydocId, Tiyin};
+use click_core::Tiyin;
 use click_merchant::{
     CardNumber, ClickPassPayment, CommissionInfo, ConfirmWindow, CreateInvoice, InvoiceStatus,
     OfdItem, OfdReceipt, PaymentStatus, RequestCardToken, Reversal, SmsCode,
@@ -8,8 +8,9 @@ use click_merchant::{
 
 use super::{client, mock};
 
+/// The mock files a payment under the day it was made, in Tashkent: today.
 fn today() -> click_merchant::PaymentDate {
-    "2026-11-23".parse().expect("a date")
+    click_merchant::PaymentDate::today()
 }
 
 #[tokio::test]
@@ -37,7 +38,7 @@ async fn invoices_statuses_and_reversals() {
         "the amount arrived exactly"
     );
 
-    let payment_id = mock.pay_invoice(invoice.invoice_id).expect("paid").get();
+    let payment_id = mock.pay_invoice(invoice.invoice_id).expect("paid");
     assert_eq!(
         client
             .invoice_status(invoice.invoice_id)
@@ -56,6 +57,16 @@ async fn invoices_statuses_and_reversals() {
         .await
         .expect("found by merchant_trans_id");
     assert_eq!(by_mti.payment_id, payment_id);
+    let another_day = client
+        .payment_status_by_mti(
+            &"order/42?x".parse().expect("id"),
+            "2020-01-01".parse().expect("a date"),
+        )
+        .await;
+    assert!(
+        another_day.is_err(),
+        "the lookup is by the payment's day: {another_day:?}"
+    );
 
     assert_eq!(
         client.reverse(payment_id).await.ok(),
@@ -84,14 +95,12 @@ async fn partial_reversal() {
         })
         .await
         .expect("created");
-    let payment_id = mock.pay_invoice(invoice.invoice_id).expect("paid").get();
+    let payment_id = mock.pay_invoice(invoice.invoice_id).expect("paid");
     let reversal = client
         .reverse_partially(payment_id, "400".parse().expect("amount"))
         .await;
     assert_eq!(reversal.ok(), Some(Reversal::Reversed { payment_id }));
-    let left = mock
-        .payment(ClickPaydocId::new(payment_id))
-        .map(|p| p.reversed.to_string());
+    let left = mock.payment(payment_id).map(|p| p.reversed.to_string());
     assert_eq!(left.as_deref(), Some("400.00"));
 }
 
@@ -108,19 +117,18 @@ async fn card_tokens() {
         })
         .await
         .expect("issued");
-    let code: u32 = mock
-        .sms_code(issued.card_token.expose())
-        .and_then(|c| c.parse().ok())
-        .expect("an SMS code");
+    // A code with a leading zero keeps it all the way (a JSON number would drop it).
+    assert!(mock.set_sms_code(issued.card_token.expose(), "012345"));
+    let wrong = SmsCode::new("12345").expect("digits");
     assert!(
         client
-            .verify_card_token(&issued.card_token, SmsCode(code.wrapping_add(1)))
+            .verify_card_token(&issued.card_token, wrong)
             .await
             .is_err(),
-        "a wrong code is refused"
+        "a wrong code is refused, the same number without its zero included"
     );
     let verified = client
-        .verify_card_token(&issued.card_token, SmsCode(code))
+        .verify_card_token(&issued.card_token, SmsCode::new("012345").expect("digits"))
         .await
         .expect("verified");
     assert!(
@@ -138,7 +146,7 @@ async fn card_tokens() {
         .expect("paid");
     assert_eq!(payment.status, PaymentStatus::Paid);
     assert!(
-        payment.payment_id > 0,
+        payment.payment_id.get() > 0,
         "a numeric-string payment id decodes (bad input 81)"
     );
     client
@@ -154,12 +162,12 @@ async fn card_tokens() {
         })
         .await
         .expect("issued");
-    let code: u32 = mock
+    let code = mock
         .sms_code(temporary.card_token.expose())
-        .and_then(|c| c.parse().ok())
+        .and_then(|c| SmsCode::new(&c))
         .expect("an SMS code");
     client
-        .verify_card_token(&temporary.card_token, SmsCode(code))
+        .verify_card_token(&temporary.card_token, code)
         .await
         .expect("verified");
     client
@@ -199,6 +207,12 @@ async fn click_pass_with_and_without_confirm_mode() {
         .set_click_pass_confirm_mode(true)
         .await
         .expect("confirm mode on");
+    let reused = client.pay_with_click_pass(&payment).await;
+    assert!(reused.is_err(), "a QR code pays once: {reused:?}");
+    let payment = ClickPassPayment {
+        otp_data: "1234567415822".into(),
+        ..payment
+    };
     let pending = client
         .pay_with_click_pass(&payment)
         .await
@@ -208,12 +222,12 @@ async fn click_pass_with_and_without_confirm_mode() {
         .confirm_click_pass(pending.payment_id)
         .await
         .expect("confirmed");
-    assert_eq!(
-        mock.payment(ClickPaydocId::new(pending.payment_id))
-            .map(|p| p.status),
-        Some(2)
-    );
+    assert_eq!(mock.payment(pending.payment_id).map(|p| p.status), Some(2));
 
+    let payment = ClickPassPayment {
+        otp_data: "1234567415823".into(),
+        ..payment
+    };
     let confirmed = client
         .pay_with_click_pass_confirmed(&payment, ConfirmWindow::default())
         .await
@@ -223,6 +237,10 @@ async fn click_pass_with_and_without_confirm_mode() {
         .set_click_pass_confirm_mode(false)
         .await
         .expect("confirm mode off");
+    let payment = ClickPassPayment {
+        otp_data: "1234567415824".into(),
+        ..payment
+    };
     assert!(
         !client
             .pay_with_click_pass(&payment)
@@ -244,7 +262,7 @@ async fn ofd_items_qr_link_and_data() {
         })
         .await
         .expect("created");
-    let payment_id = mock.pay_invoice(invoice.invoice_id).expect("paid").get();
+    let payment_id = mock.pay_invoice(invoice.invoice_id).expect("paid");
     let item = OfdItem::builder(
         "Coffee, pcs",
         "10202001001000000",
@@ -268,14 +286,15 @@ async fn ofd_items_qr_link_and_data() {
         .submit_ofd_items(payment_id, &receipt)
         .await
         .expect("submitted");
-    assert!(mock.ofd(ClickPaydocId::new(payment_id)).is_some());
-    assert_eq!(
-        client
-            .ofd_data(payment_id)
-            .await
-            .map(|d| d.qr_code_url)
-            .ok(),
-        Some(None)
+    assert!(mock.ofd(payment_id).is_some());
+    let fiscalized = client
+        .ofd_data(payment_id)
+        .await
+        .map(|d| d.qr_code_url)
+        .expect("read");
+    assert!(
+        fiscalized.is_some_and(|url| url.contains(&payment_id.to_string())),
+        "the mock fiscalizes submitted items at once"
     );
     let link =
         "https://ofd.soliq.uz/epi?t=EZ000000000030&r=123456789&c=20221028171340&s=854971301623";

@@ -33,7 +33,10 @@ fn seen(mock: &click_testkit::mock::MockApi, prefix: &str) -> usize {
 async fn f71_a_400_is_not_retried() {
     let (mock, base) = mock().await;
     mock.inject_on("payment/status", Fault::Status(400), 5);
-    let error = client(&base).payment_status(1).await.expect_err("400");
+    let error = client(&base)
+        .payment_status(click_core::ClickPaydocId::new(1))
+        .await
+        .expect_err("400");
     assert!(
         matches!(error, MerchantError::Http { status: 400, .. }) && !error.is_retryable(),
         "{error:?}"
@@ -48,7 +51,10 @@ async fn f72_a_wrong_secret_is_unauthorized_and_says_why() {
         .base_url(&base)
         .build()
         .expect("builds");
-    let error = client.payment_status(1).await.expect_err("401");
+    let error = client
+        .payment_status(click_core::ClickPaydocId::new(1))
+        .await
+        .expect_err("401");
     assert!(
         matches!(error, MerchantError::Unauthorized { .. }) && !error.is_retryable(),
         "{error:?}"
@@ -79,7 +85,10 @@ async fn f73_named_statuses_and_the_headers_sent() {
         (410, |e| matches!(e, MerchantError::Gone)),
     ] {
         mock.inject(Fault::Status(status), 1);
-        let error = client.payment_status(1).await.expect_err("a status error");
+        let error = client
+            .payment_status(click_core::ClickPaydocId::new(1))
+            .await
+            .expect_err("a status error");
         assert!(
             check(&error) && !error.is_retryable(),
             "{status}: {error:?}"
@@ -101,7 +110,9 @@ async fn f73_named_statuses_and_the_headers_sent() {
 async fn f74_a_5xx_on_a_status_call_is_retried_with_backoff() {
     let (mock, base) = mock().await;
     mock.inject_on("payment/status", Fault::Status(502), 2);
-    let result = client(&base).payment_status(1).await;
+    let result = client(&base)
+        .payment_status(click_core::ClickPaydocId::new(1))
+        .await;
     assert!(
         matches!(result, Err(MerchantError::Business { .. })),
         "the third attempt reached the mock: {result:?}"
@@ -109,7 +120,7 @@ async fn f74_a_5xx_on_a_status_call_is_retried_with_backoff() {
     assert_eq!(seen(&mock, "payment/status"), 3);
     mock.inject_on("payment/status", Fault::Status(500), 3);
     let error = client(&base)
-        .payment_status(1)
+        .payment_status(click_core::ClickPaydocId::new(1))
         .await
         .expect_err("500 three times");
     assert!(
@@ -214,13 +225,14 @@ async fn f77_a_timeout_after_sending_a_payment_is_not_retried_and_reconciles() {
     assert_eq!(seen(&mock, "invoice/create"), 1);
     // The documented reconcile path: the hung call took effect; pay it and look it up.
     let created = (4_300_000_001..4_300_000_010)
+        .map(click_core::InvoiceId::new)
         .find(|id| mock.invoice(*id).is_some())
         .expect("the invoice exists");
     mock.pay_invoice(created).expect("paid");
     let found = client
         .payment_status_by_mti(
             &"o-1".parse().expect("id"),
-            "2026-11-23".parse().expect("date"),
+            click_merchant::PaymentDate::today(),
         )
         .await;
     assert!(found.is_ok(), "{found:?}");
@@ -232,7 +244,10 @@ async fn f78_f79_undecodable_answers_are_decode_errors() {
     let client = client(&base);
     for fault in [Fault::Html, Fault::Garbled, Fault::Empty] {
         mock.inject(fault, 1);
-        match client.payment_status(1).await {
+        match client
+            .payment_status(click_core::ClickPaydocId::new(1))
+            .await
+        {
             Err(MerchantError::Decode {
                 status: 200,
                 body_snippet,
@@ -251,7 +266,10 @@ async fn f78_f79_undecodable_answers_are_decode_errors() {
 #[tokio::test]
 async fn f80_a_negative_error_code_is_a_business_error() {
     let (_mock, base) = mock().await;
-    match client(&base).payment_status(999).await {
+    match client(&base)
+        .payment_status(click_core::ClickPaydocId::new(999))
+        .await
+    {
         Err(MerchantError::Business { code, note }) => assert!(code < 0 && !note.is_empty()),
         other => panic!("{other:?}"),
     }
@@ -264,7 +282,7 @@ async fn f80_unknown_statuses_decode() {
     let invoice = client.create_invoice(&invoice()).await.expect("created");
     let payment = mock.pay_invoice(invoice.invoice_id).expect("paid");
     mock.set_payment_status(payment, 7);
-    let status = client.payment_status(payment.get()).await.map(|s| s.status);
+    let status = client.payment_status(payment).await.map(|s| s.status);
     assert_eq!(status.ok(), Some(click_merchant::PaymentStatus::Unknown(7)));
 }
 
@@ -277,7 +295,9 @@ async fn f82_huge_and_dripping_answers_are_bounded() {
         .expect("builds");
     mock.inject(Fault::Huge(100 << 20), 1);
     assert!(matches!(
-        client.payment_status(1).await,
+        client
+            .payment_status(click_core::ClickPaydocId::new(1))
+            .await,
         Err(MerchantError::Decode { .. })
     ));
     mock.inject_on("invoice/create", Fault::Drip, 1);
@@ -304,7 +324,9 @@ async fn f83_a_skewed_clock_is_refused_and_each_attempt_signs_anew() {
     });
     let client = builder(&base).clock(skewed).build().expect("builds");
     assert!(matches!(
-        client.payment_status(1).await,
+        client
+            .payment_status(click_core::ClickPaydocId::new(1))
+            .await,
         Err(MerchantError::Unauthorized { .. })
     ));
 
@@ -317,7 +339,9 @@ async fn f83_a_skewed_clock_is_refused_and_each_attempt_signs_anew() {
         .build()
         .expect("builds");
     mock.inject_on("payment/status", Fault::Status(500), 2);
-    let _ = client.payment_status(1).await;
+    let _ = client
+        .payment_status(click_core::ClickPaydocId::new(1))
+        .await;
     let auths: Vec<_> = mock
         .requests()
         .iter()
@@ -391,10 +415,11 @@ async fn f84_confirm_mode_deadline_and_late_successes() {
         Some(click_merchant::PaymentStatus::Paid),
         "{result:?}"
     );
-    let payment = result.map(|r| r.payment_id).unwrap_or_default();
+    let payment = result
+        .map(|r| r.payment_id)
+        .unwrap_or(click_core::ClickPaydocId::new(0));
     assert_eq!(
-        mock.payment(click_core::ClickPaydocId::new(payment))
-            .map(|p| p.status),
+        mock.payment(payment).map(|p| p.status),
         Some(2),
         "the client's answer agrees with Click's state"
     );
@@ -410,7 +435,7 @@ async fn f86_an_invalid_receipt_is_refused_before_sending() {
         received_card: Tiyin(0),
     };
     let error = client(&base)
-        .submit_ofd_items(1, &empty)
+        .submit_ofd_items(click_core::ClickPaydocId::new(1), &empty)
         .await
         .expect_err("no items");
     assert!(matches!(error, MerchantError::Invalid(_)), "{error:?}");
@@ -460,7 +485,7 @@ async fn f88_insecure_base_urls_and_redirects() {
     let (mock, base) = mock().await;
     mock.inject(Fault::Status(302), 1);
     let error = client(&base)
-        .payment_status(1)
+        .payment_status(click_core::ClickPaydocId::new(1))
         .await
         .expect_err("a redirect is not followed");
     assert!(
@@ -497,7 +522,7 @@ async fn f85_reversing_an_unpaid_payment_is_not_paid() {
     let created = client.create_invoice(&invoice()).await.expect("created");
     let payment = mock.pay_invoice(created.invoice_id).expect("paid");
     mock.set_payment_status(payment, -2);
-    let reversal = client.reverse(payment.get()).await;
+    let reversal = client.reverse(payment).await;
     assert!(
         matches!(reversal, Ok(click_merchant::Reversal::NotPaid { .. })),
         "{reversal:?}"

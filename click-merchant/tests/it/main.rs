@@ -4,6 +4,7 @@
 mod endpoints;
 mod faults;
 mod secrets;
+mod tls;
 
 use std::time::Duration;
 

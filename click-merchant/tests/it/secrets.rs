@@ -12,7 +12,9 @@ use super::{SECRET, USER, builder, client, mock};
 async fn nothing_secret_is_printed() {
     let (mock, base) = mock().await;
     let client = client(&base);
-    let _ = client.payment_status(1).await;
+    let _ = client
+        .payment_status(click_core::ClickPaydocId::new(1))
+        .await;
     let sent = mock
         .requests()
         .last()
@@ -40,7 +42,10 @@ async fn nothing_secret_is_printed() {
     let token = issued.card_token.expose().to_owned();
     let code = mock.sms_code(&token).expect("a code");
     mock.inject(click_testkit::mock::Fault::Status(500), 3);
-    let error: MerchantError = client.payment_status(1).await.expect_err("500");
+    let error: MerchantError = client
+        .payment_status(click_core::ClickPaydocId::new(1))
+        .await
+        .expect_err("500");
     assert!(
         matches!(error, MerchantError::Http { status: 500, .. }),
         "{error:?}"
@@ -75,7 +80,7 @@ async fn nothing_secret_is_printed() {
         format!("{request:?}"),
         format!("{issued:?}"),
         format!("{:?}", CardToken::new(token.clone())),
-        format!("{:?}", SmsCode(code.parse().unwrap_or(0))),
+        format!("{:?}", SmsCode::new(&code)),
         format!("{error:?} {error}"),
         format!("{transport:?} {chain}"),
         format!("{pass:?}"),

@@ -29,7 +29,7 @@
 //!     .await?;
 //! let answer: serde_json::Value = serde_json::from_str(&answer)?;
 //! assert_eq!(answer["error_code"], 0);
-//! let invoice_id = answer["invoice_id"].as_i64().ok_or("no invoice_id")?;
+//! let invoice_id = click_core::InvoiceId::new(answer["invoice_id"].as_i64().ok_or("no invoice_id")?);
 //!
 //! // The customer pays the invoice in the Click app.
 //! let payment_id = mock.pay_invoice(invoice_id)?;
@@ -68,6 +68,7 @@
 //! | -3 | `card_token/verify` with a wrong `sms_code`; `card_token/payment` with an unverified token |
 //! | -5 | an unknown `service_id`, invoice, payment, `merchant_trans_id` or card token |
 //! | -6 | a reversal of a payment that is not paid; a confirm of a payment that awaits none |
+//! | -7 | a Click Pass payment with a QR code (`otp_data`) that already paid |
 //! | -9 | a reversal of a payment already reversed |
 //!
 //! # Behaviour where Click is silent
@@ -83,7 +84,10 @@
 //! - `PUT`/`DELETE click_pass/confirmation/{service_id}` need no body.
 //! - OFD items must have exactly docs/protocol.md's PascalCase keys within their length limits (else
 //!   400); `GET payment/ofd_data` answers `qrCodeURL: null` before items or a QR link were submitted.
-//! - Click Pass payments use the `transaction_id` as their `merchant_trans_id`.
+//! - Click Pass payments use the `transaction_id` as their `merchant_trans_id`; each `otp_data` (a
+//!   QR code) pays once, a second payment with it is `-7`.
+//! - `card_token/verify` takes `sms_code` as a number or as its digits; a code with a leading
+//!   zero matches only its digits (a JSON number cannot carry the zero).
 //!
 //! # Time
 //!
@@ -108,7 +112,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use click_core::{ClickPaydocId, MerchantUserId, SecretKey, ServiceId};
+use click_core::{ClickPaydocId, InvoiceId, MerchantUserId, SecretKey, ServiceId};
 
 pub use fault::Fault;
 pub use gate::RecordedRequest;
@@ -261,14 +265,14 @@ impl MockApi {
     }
 
     /// An invoice, as it stands.
-    pub fn invoice(&self, invoice_id: i64) -> Option<Invoice> {
-        self.with_state(|state, _| state.invoice(invoice_id).ok().cloned())
+    pub fn invoice(&self, invoice_id: InvoiceId) -> Option<Invoice> {
+        self.with_state(|state, _| state.invoice(invoice_id.get()).ok().cloned())
     }
 
     /// Marks an invoice deleted (`invoice_status` -99), as the merchant's cabinet would; false if
     /// there is no such invoice.
-    pub fn delete_invoice(&self, invoice_id: i64) -> bool {
-        self.with_state(|state, _| state.delete_invoice(invoice_id))
+    pub fn delete_invoice(&self, invoice_id: InvoiceId) -> bool {
+        self.with_state(|state, _| state.delete_invoice(invoice_id.get()))
     }
 
     /// A payment, as it stands (an expired Click Pass payment shows as cancelled).
@@ -301,6 +305,12 @@ impl MockApi {
         status: i64,
     ) -> ClickPaydocId {
         self.with_state(|state, now| state.record_payment(now, amount, merchant_trans_id, status))
+    }
+
+    /// Sets the SMS code of a card token (a code with a leading zero, say); false if there is no
+    /// such token.
+    pub fn set_sms_code(&self, card_token: &str, code: &str) -> bool {
+        self.with_state(|state, _| state.set_sms_code(card_token, code))
     }
 
     /// The OFD data submitted for a payment.

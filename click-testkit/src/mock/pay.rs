@@ -2,7 +2,7 @@
 //! SHOP-API callbacks.
 
 use click_core::testing::Click;
-use click_core::{Amount, ClickPaydocId, MerchantTransId, SecretKey};
+use click_core::{Amount, ClickPaydocId, InvoiceId, MerchantTransId, SecretKey};
 
 use super::{MockApi, Payment};
 use crate::http::{Exchange, Poster};
@@ -32,10 +32,10 @@ impl MockApi {
     /// # Errors
     ///
     /// [`PayInvoiceError::UnknownInvoice`] or [`PayInvoiceError::NotWaiting`].
-    pub fn pay_invoice(&self, invoice_id: i64) -> Result<ClickPaydocId, PayInvoiceError> {
+    pub fn pay_invoice(&self, invoice_id: InvoiceId) -> Result<ClickPaydocId, PayInvoiceError> {
         self.with_state(|state, now| {
             let payment_id = state.next_payment_id();
-            state.pay_invoice(now, invoice_id, payment_id)
+            state.pay_invoice(now, invoice_id.get(), payment_id)
         })
     }
 
@@ -53,14 +53,14 @@ impl MockApi {
     /// refused (the invoice stays waiting).
     pub async fn pay_invoice_with_callbacks(
         &self,
-        invoice_id: i64,
+        invoice_id: InvoiceId,
         prepare_url: &str,
         complete_url: &str,
         secret: &SecretKey,
     ) -> Result<ClickPaydocId, PayInvoiceError> {
         let (payment_id, click_trans_id, merchant_trans_id, amount) =
             self.with_state(|state, _| {
-                let invoice = state.payable_invoice(invoice_id)?;
+                let invoice = state.payable_invoice(invoice_id.get())?;
                 let (merchant_trans_id, amount) =
                     (invoice.merchant_trans_id.clone(), invoice.amount);
                 Ok::<_, PayInvoiceError>((
@@ -84,7 +84,7 @@ impl MockApi {
                 || Ok(()),
             )
             .await?;
-        self.with_state(|state, now| state.pay_invoice(now, invoice_id, payment_id))
+        self.with_state(|state, now| state.pay_invoice(now, invoice_id.get(), payment_id))
     }
 
     /// Pays an order the way Click does when a customer pays it (by link, QR or checkout.js): a

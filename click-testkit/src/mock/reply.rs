@@ -121,6 +121,11 @@ pub(super) const ALREADY_REVERSED: Refusal = Refusal {
     code: -9,
     note: "already reversed",
 };
+/// A Click Pass QR code that already paid: each code pays once.
+pub(super) const OTP_USED: Refusal = Refusal {
+    code: -7,
+    note: "this QR code was used already",
+};
 /// A partial reversal of zero or of more than what is left of the payment.
 pub(super) const INCORRECT_AMOUNT: Refusal = Refusal {
     code: -2,

@@ -191,9 +191,14 @@ async fn request_token(State(mock): State<MockApi>, body: Bytes) -> Answer {
 async fn verify_token(State(mock): State<MockApi>, body: Bytes) -> Answer {
     let fields = Fields::parse(&body)?;
     let token: String = fields.get("card_token", "a string")?;
-    let sms_code: i64 = fields.get("sms_code", "an integer")?;
+    let sms_code: serde_json::Value = fields.get("sms_code", "digits")?;
+    let sms_code = match sms_code {
+        serde_json::Value::Number(number) => number.to_string(),
+        serde_json::Value::String(digits) => digits,
+        _ => return Err(bad("sms_code must be a number or its digits")),
+    };
     fields.service(mock.service_id())?;
-    let card_number = mock.with_state(|state, _| state.verify_token(&token, sms_code))?;
+    let card_number = mock.with_state(|state, _| state.verify_token(&token, &sms_code))?;
     success(json!({"card_number": card_number}))
 }
 
@@ -232,9 +237,9 @@ async fn click_pass_payment(State(mock): State<MockApi>, body: Bytes) -> Answer 
         .transpose()?;
     fields.service(mock.service_id())?;
     let (id, status, confirm_mode) = mock.with_state(|state, now| {
-        let payment = state.pay_with_click_pass(now, amount, merchant_trans_id);
-        (payment.id, payment.status, payment.needs_confirm)
-    });
+        let payment = state.pay_with_click_pass(now, &otp_data, amount, merchant_trans_id)?;
+        Ok::<_, super::reply::Refusal>((payment.id, payment.status, payment.needs_confirm))
+    })?;
     success(json!({
         "payment_id": id,
         "payment_status": status,

@@ -9,7 +9,7 @@ use super::pay::PayInvoiceError;
 use super::records::{Invoice, InvoiceStatus, OfdRecord, Payment};
 use super::reply::{
     ALREADY_REVERSED, CONFIRM_TOO_LATE, INCORRECT_AMOUNT, INVOICE_NOT_FOUND, NOT_CONFIRMABLE,
-    NOT_REVERSIBLE, PAYMENT_NOT_FOUND, Refusal, TOKEN_NOT_FOUND, TOKEN_NOT_VERIFIED,
+    NOT_REVERSIBLE, OTP_USED, PAYMENT_NOT_FOUND, Refusal, TOKEN_NOT_FOUND, TOKEN_NOT_VERIFIED,
     WRONG_SMS_CODE,
 };
 
@@ -58,6 +58,8 @@ pub(super) struct State {
     /// Whether Click Pass payments need `click_pass/confirm`.
     pub(super) confirm_mode: bool,
     ofd: HashMap<ClickPaydocId, OfdRecord>,
+    /// Click Pass codes that paid: each pays once.
+    used_otps: std::collections::HashSet<String>,
 }
 
 impl Default for State {
@@ -71,6 +73,7 @@ impl Default for State {
             tokens: HashMap::new(),
             confirm_mode: false,
             ofd: HashMap::new(),
+            used_otps: std::collections::HashSet::new(),
         }
     }
 }
@@ -269,7 +272,7 @@ impl State {
             masked_card,
             temporary,
             verified: false,
-            sms_code: (code % 900_000 + 100_000).to_string(),
+            sms_code: format!("{:06}", code % 1_000_000),
         };
         self.tokens.insert(token.clone(), card);
         token
@@ -280,9 +283,11 @@ impl State {
     }
 
     /// Verifies a token with its SMS code; returns the masked card number.
-    pub(super) fn verify_token(&mut self, token: &str, sms_code: i64) -> Result<String, Refusal> {
+    /// A code sent as a JSON number has lost any leading zero, so it matches only a code without
+    /// one; sent as digits, it must match them all.
+    pub(super) fn verify_token(&mut self, token: &str, sms_code: &str) -> Result<String, Refusal> {
         let card = self.tokens.get_mut(token).ok_or(TOKEN_NOT_FOUND)?;
-        if card.sms_code != sms_code.to_string() {
+        if card.sms_code != sms_code {
             return Err(WRONG_SMS_CODE);
         }
         card.verified = true;
@@ -317,16 +322,28 @@ impl State {
     pub(super) fn pay_with_click_pass(
         &mut self,
         now: i64,
+        otp_data: &str,
         amount: Amount,
         merchant_trans_id: Option<MerchantTransId>,
-    ) -> &Payment {
+    ) -> Result<&Payment, Refusal> {
+        if !self.used_otps.insert(otp_data.to_owned()) {
+            return Err(OTP_USED);
+        }
         let id = self.next_payment_id();
         let status = if self.confirm_mode {
             Payment::PROCESSING
         } else {
             Payment::PAID
         };
-        self.insert_payment(now, id, amount, merchant_trans_id, status)
+        Ok(self.insert_payment(now, id, amount, merchant_trans_id, status))
+    }
+
+    /// Sets a card token's SMS code (to test a code with a leading zero).
+    pub(super) fn set_sms_code(&mut self, token: &str, code: &str) -> bool {
+        self.tokens
+            .get_mut(token)
+            .map(|card| card.sms_code = code.to_owned())
+            .is_some()
     }
 
     /// Confirms a Click Pass payment (expired ones were cancelled by [`State::expire`]). Confirming
@@ -398,8 +415,13 @@ mod tests {
             confirm_mode: true,
             ..State::default()
         };
-        let late = state.pay_with_click_pass(1000, amount("5"), None).id;
-        let early = state.pay_with_click_pass(1000, amount("5"), None).id;
+        let late = state
+            .pay_with_click_pass(1000, "a", amount("5"), None)
+            .map(|p| p.id);
+        let early = state
+            .pay_with_click_pass(1000, "b", amount("5"), None)
+            .map(|p| p.id);
+        let (late, early) = (late.expect("paid"), early.expect("paid"));
         state.expire(1030);
         assert_eq!(state.confirm(early), Ok(()));
         assert_eq!(state.confirm(early), Ok(()), "a retried confirm succeeds");
@@ -410,7 +432,17 @@ mod tests {
             Ok(Payment::CANCELLED)
         );
         state.confirm_mode = false;
-        let plain = state.pay_with_click_pass(1000, amount("5"), None).id;
+        let plain = state
+            .pay_with_click_pass(1000, "c", amount("5"), None)
+            .map(|p| p.id)
+            .expect("paid");
+        assert_eq!(
+            state
+                .pay_with_click_pass(1000, "c", amount("5"), None)
+                .err(),
+            Some(OTP_USED),
+            "a QR code pays once"
+        );
         assert_eq!(state.confirm(plain), Err(NOT_CONFIRMABLE));
     }
 

@@ -55,7 +55,11 @@ struct Args {
     otp_data: Option<String>,
     /// An existing payment to read (status, OFD data).
     #[arg(long)]
-    payment_id: Option<i64>,
+    payment_id: Option<ClickPaydocId>,
+    /// The day `--payment-id` was paid (Tashkent time), for the lookup by `merchant_trans_id`;
+    /// today by default.
+    #[arg(long)]
+    payment_date: Option<click_merchant::PaymentDate>,
     /// Also reverse the payment the tour made (real API).
     #[arg(long)]
     reverse: bool,
@@ -140,10 +144,7 @@ async fn main() -> ExitCode {
             show(&format!("invoice_status({})", created.invoice_id), &status);
             check(status.is_ok());
             if let Some(mock) = &mock {
-                payment_id = mock
-                    .pay_invoice(created.invoice_id)
-                    .ok()
-                    .map(ClickPaydocId::get);
+                payment_id = mock.pay_invoice(created.invoice_id).ok();
                 println!(
                     "(the mock's customer pays invoice {}: payment {payment_id:?})\n",
                     created.invoice_id
@@ -157,9 +158,10 @@ async fn main() -> ExitCode {
         let status = client.payment_status(id).await;
         show(&format!("payment_status({id})"), &status);
         check(status.is_ok());
-        let date = "2026-11-23"
-            .parse()
-            .unwrap_or_else(|_| unreachable!("a valid date"));
+        // The day the payment was made: today for the invoice just paid.
+        let date = args
+            .payment_date
+            .unwrap_or_else(click_merchant::PaymentDate::today);
         let by_mti = client
             .payment_status_by_mti(
                 &"tour-1"
@@ -231,21 +233,22 @@ async fn main() -> ExitCode {
         check(issued.is_ok());
         if let Ok(issued) = issued {
             let code = match &mock {
-                Some(mock) => mock
-                    .sms_code(issued.card_token.expose())
-                    .and_then(|c| c.parse().ok()),
+                Some(mock) => mock.sms_code(issued.card_token.expose()),
                 None => {
                     println!("SMS code sent to the card holder:");
                     let mut line = String::new();
                     std::io::stdin()
                         .read_line(&mut line)
                         .ok()
-                        .and_then(|_| line.trim().parse().ok())
+                        .map(|_| line.trim().to_owned())
                 }
             };
-            let verified = client
-                .verify_card_token(&issued.card_token, SmsCode(code.unwrap_or(0)))
-                .await;
+            let code = code.as_deref().and_then(SmsCode::new);
+            let Some(code) = code else {
+                eprintln!("no SMS code: expected its digits");
+                return ExitCode::FAILURE;
+            };
+            let verified = client.verify_card_token(&issued.card_token, code).await;
             show("verify_card_token(token, SmsCode(..))", &verified);
             check(verified.is_ok());
             let paid = client
@@ -259,32 +262,38 @@ async fn main() -> ExitCode {
         }
     }
 
-    // Click Pass.
-    let otp = args
-        .otp_data
-        .clone()
-        .or_else(|| mock.as_ref().map(|_| "1234567415821".to_owned()));
-    if let Some(otp_data) = otp {
-        let payment = ClickPassPayment {
-            otp_data,
-            amount: amount("1"),
-            cashbox_code: Some("TOUR".into()),
-            transaction_id: Some("tour-3".into()),
-        };
+    // Click Pass: a QR code pays once, so a code given on the command line pays once, in confirm
+    // mode; the mock also shows a plain payment, with a second code.
+    let otps = match (&args.otp_data, &mock) {
+        (Some(otp), _) => vec![otp.clone()],
+        (None, Some(_)) => vec!["1234567415821".to_owned(), "1234567415822".to_owned()],
+        (None, None) => Vec::new(),
+    };
+    let payment = |otp_data: &str, transaction_id: &str| ClickPassPayment {
+        otp_data: otp_data.to_owned(),
+        amount: amount("1"),
+        cashbox_code: Some("TOUR".into()),
+        transaction_id: Some(transaction_id.into()),
+    };
+    if let Some(otp) = otps.first() {
+        let confirmed_payment = payment(otp, "tour-3");
         let on = client.set_click_pass_confirm_mode(true).await;
         show("set_click_pass_confirm_mode(true)", &on);
         let paid = client
-            .pay_with_click_pass_confirmed(&payment, ConfirmWindow::default())
+            .pay_with_click_pass_confirmed(&confirmed_payment, ConfirmWindow::default())
             .await;
         show(
-            &format!("pay_with_click_pass_confirmed({payment:?})"),
+            &format!("pay_with_click_pass_confirmed({confirmed_payment:?})"),
             &paid,
         );
         check(paid.is_ok());
         let off = client.set_click_pass_confirm_mode(false).await;
         show("set_click_pass_confirm_mode(false)", &off);
-        let plain = client.pay_with_click_pass(&payment).await;
-        show(&format!("pay_with_click_pass({payment:?})"), &plain);
+    }
+    if let Some(otp) = otps.get(1) {
+        let plain_payment = payment(otp, "tour-4");
+        let plain = client.pay_with_click_pass(&plain_payment).await;
+        show(&format!("pay_with_click_pass({plain_payment:?})"), &plain);
         check(plain.is_ok());
         if let Ok(plain) = plain {
             let confirmed = client.confirm_click_pass(plain.payment_id).await;
