@@ -91,6 +91,7 @@
 //! integer tiyin. Store errors become `-7` answers, with the driver's error (`sqlx::Error`,
 //! `rusqlite::Error`) kept as the source for the log.
 
+mod binds;
 mod database;
 #[cfg(feature = "mysql")]
 mod mysql;

@@ -25,7 +25,7 @@
 mod outbox;
 
 use async_trait::async_trait;
-use click_core::outbox::{TaskKind, TaskStatus};
+use click_core::outbox::TaskKind;
 use click_core::transition::{self, Inserted, Steps};
 use click_core::{
     ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare, Order,
@@ -33,9 +33,10 @@ use click_core::{
     TransactionState, Transition,
 };
 
+use crate::binds;
 use crate::database::Database;
 use crate::database::driver::Bind;
-use crate::row::{self, TransactionRow};
+use crate::row::TransactionRow;
 
 /// Click's transactions in a SQL database `D`, beside the merchant's own tables; hooks `H`
 /// receive the open connection (`D::Connection`: `PgConnection`, `MySqlConnection`).
@@ -116,21 +117,6 @@ fn transactions(
         .collect()
 }
 
-/// The binds that name an attempt in a state.
-fn attempt<'a>(
-    service_id: ServiceId,
-    click_trans_id: ClickTransId,
-    merchant_trans_id: &'a MerchantTransId,
-    state: TransactionState,
-) -> [Bind<'a>; 4] {
-    [
-        Bind::Int(service_id.get()),
-        Bind::Int(click_trans_id.get()),
-        Bind::Text(merchant_trans_id.as_str()),
-        Bind::Int(row::state_code(state).into()),
-    ]
-}
-
 /// Runs a transition again (up to three times in all) when the database aborted it as a deadlock
 /// or serialization failure: the transaction rolled back whole, so trying again is safe. Such
 /// aborts happen under contention, e.g. MySQL's three-way duplicate-insert deadlock.
@@ -185,7 +171,7 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
         click_trans_id: ClickTransId,
         merchant_trans_id: &MerchantTransId,
     ) -> Result<Option<Transaction>, StoreError> {
-        let binds = attempt(
+        let binds = binds::attempt(
             service_id,
             click_trans_id,
             merchant_trans_id,
@@ -261,10 +247,7 @@ impl<D: Database> Steps for SqlSteps<D> {
         service_id: ServiceId,
         merchant_trans_id: &MerchantTransId,
     ) -> Result<bool, StoreError> {
-        let binds = [
-            Bind::Int(service_id.get()),
-            Bind::Text(merchant_trans_id.as_str()),
-        ];
+        let binds = binds::paid_order(service_id, merchant_trans_id);
         let paid = D::integer(&mut self.tx, D::SQL.select_paid_order, &binds)
             .await
             .map_err(backend)?;
@@ -272,16 +255,7 @@ impl<D: Database> Steps for SqlSteps<D> {
     }
 
     async fn insert_attempt(&mut self, new: &NewPrepare) -> Result<Inserted, StoreError> {
-        let binds = [
-            Bind::Int(new.click_trans_id.get()),
-            Bind::Int(new.service_id.get()),
-            Bind::Int(new.click_paydoc_id.get()),
-            Bind::Text(new.merchant_trans_id.as_str()),
-            Bind::Int(row::amount_code(new.amount)),
-            Bind::Int(row::kind_code(new.kind).into()),
-            Bind::Int(row::PREPARED.into()),
-            Bind::Int(row::millis(new.prepared_at)),
-        ];
+        let binds = binds::insert_transaction(new);
         let inserted = D::insert(&mut self.tx, D::SQL.insert_transaction, &binds)
             .await
             .map_err(backend)?;
@@ -289,7 +263,7 @@ impl<D: Database> Steps for SqlSteps<D> {
             return Ok(Inserted::New(MerchantPrepareId::new(id)));
         }
         // A concurrent Prepare of the same attempt committed first.
-        let binds = attempt(
+        let binds = binds::attempt(
             new.service_id,
             new.click_trans_id,
             &new.merchant_trans_id,
@@ -308,12 +282,7 @@ impl<D: Database> Steps for SqlSteps<D> {
         to: TransactionState,
         confirm_id: Option<MerchantConfirmId>,
     ) -> Result<Option<Transaction>, StoreError> {
-        let binds = [
-            Bind::Int(row::state_code(to).into()),
-            Bind::OptionalInt(confirm_id.map(MerchantConfirmId::get)),
-            Bind::Int(merchant_prepare_id.get()),
-            Bind::Int(row::state_code(from).into()),
-        ];
+        let binds = binds::update_state(merchant_prepare_id, from, to, confirm_id);
         if D::SQL.update_returns_row {
             return self.select(D::SQL.update_state, &binds).await;
         }
@@ -335,11 +304,7 @@ impl<D: Database> Steps for SqlSteps<D> {
     }
 
     async fn claim_order(&mut self, transaction: &Transaction) -> Result<bool, StoreError> {
-        let binds = [
-            Bind::Int(transaction.service_id.get()),
-            Bind::Text(transaction.merchant_trans_id.as_str()),
-            Bind::Int(transaction.merchant_prepare_id.get()),
-        ];
+        let binds = binds::claim_order(transaction);
         match D::execute(&mut self.tx, D::SQL.claim_order, &binds).await {
             Ok(claimed) => Ok(claimed > 0),
             Err(error) if is_unique_violation(&error) => Ok(false),
@@ -352,11 +317,7 @@ impl<D: Database> Steps for SqlSteps<D> {
         kind: TaskKind,
         merchant_prepare_id: MerchantPrepareId,
     ) -> Result<(), StoreError> {
-        let binds = [
-            Bind::Int(row::task_kind_code(kind).into()),
-            Bind::Int(merchant_prepare_id.get()),
-            Bind::Int(row::task_status_code(TaskStatus::Pending).into()),
-        ];
+        let binds = binds::insert_task(kind, merchant_prepare_id);
         D::execute(&mut self.tx, D::SQL.insert_task, &binds)
             .await
             .map_err(backend)?;

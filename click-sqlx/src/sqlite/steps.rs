@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use click_core::outbox::{Claim, Task, TaskCounts, TaskFilter, TaskKind, TaskStatus, TaskUpdate};
+use click_core::outbox::{Claim, Task, TaskCounts, TaskFilter, TaskKind, TaskUpdate};
 use click_core::transition::{Inserted, Steps};
 use click_core::{
     ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare,
@@ -16,8 +16,9 @@ use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, ToSql};
 
 use super::worker::Waiter;
+use crate::binds;
 use crate::database::driver::Bind;
-use crate::row::{self, TaskRow, TransactionRow, millis};
+use crate::row::{TaskRow, TransactionRow, millis};
 use crate::sql::{ClaimTasks, SQLITE};
 use crate::tasks::{TaskChange, claim_token, counts, settlement};
 
@@ -119,10 +120,6 @@ fn update(conn: &Connection, sql: &str, binds: &[Bind<'_>]) -> Result<usize, Sto
         .map_err(backend)
 }
 
-fn code(value: i32) -> Bind<'static> {
-    Bind::Int(value.into())
-}
-
 /// The transaction of a `merchant_prepare_id`, if any.
 pub(crate) fn transaction(
     conn: &Connection,
@@ -139,12 +136,12 @@ pub(crate) fn prepared_attempt(
     click_trans_id: ClickTransId,
     merchant_trans_id: &MerchantTransId,
 ) -> Result<Option<Transaction>, StoreError> {
-    let binds = [
-        Bind::Int(service_id.get()),
-        Bind::Int(click_trans_id.get()),
-        Bind::Text(merchant_trans_id.as_str()),
-        code(row::PREPARED),
-    ];
+    let binds = binds::attempt(
+        service_id,
+        click_trans_id,
+        merchant_trans_id,
+        TransactionState::Prepared,
+    );
     Ok(select(conn, SQLITE.select_attempt, &binds)?.pop())
 }
 
@@ -162,11 +159,7 @@ pub(crate) fn transactions_of(
 
 /// Every transaction in a reversal-due state whose reversal is not settled.
 pub(crate) fn reversals_due(conn: &Connection) -> Result<Vec<Transaction>, StoreError> {
-    select(
-        conn,
-        SQLITE.select_reversals_due,
-        &row::reversal_due_codes().map(code),
-    )
+    select(conn, SQLITE.select_reversals_due, &binds::reversals_due())
 }
 
 /// The merchant's lookup.
@@ -199,12 +192,7 @@ pub(crate) fn claim(
     let token = claim_token();
     let now = millis(now);
     let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
-    let binds = [
-        code(row::task_status_code(TaskStatus::Pending)),
-        Bind::Int(now),
-        Bind::Int(now),
-        Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
-    ];
+    let binds = binds::due_tasks(now, limit);
     for id in rows(conn, due, &binds, |row| row.get::<_, i64>(0))? {
         update(
             conn,
@@ -243,12 +231,7 @@ pub(crate) fn approve_reversal(
     conn: &Connection,
     merchant_prepare_id: MerchantPrepareId,
 ) -> Result<bool, StoreError> {
-    let binds = [
-        code(row::task_status_code(TaskStatus::Pending)),
-        code(row::task_kind_code(TaskKind::Reverse)),
-        Bind::Int(merchant_prepare_id.get()),
-        code(row::task_status_code(TaskStatus::AwaitingApproval)),
-    ];
+    let binds = binds::approve_reversal(merchant_prepare_id);
     Ok(update(conn, SQLITE.approve_reversal, &binds)? > 0)
 }
 
@@ -257,14 +240,7 @@ pub(crate) fn schedule_expiry(
     conn: &Connection,
     prepared_before: SystemTime,
 ) -> Result<u64, StoreError> {
-    let expire = code(row::task_kind_code(TaskKind::Expire));
-    let binds = [
-        expire,
-        code(row::task_status_code(TaskStatus::Pending)),
-        code(row::state_code(TransactionState::Prepared)),
-        Bind::Int(millis(prepared_before)),
-        expire,
-    ];
+    let binds = binds::schedule_expiry(prepared_before);
     let scheduled = update(conn, SQLITE.schedule_expiry, &binds)?;
     Ok(u64::try_from(scheduled).unwrap_or(u64::MAX))
 }
@@ -276,15 +252,7 @@ pub(crate) fn paydoc_debited(
     click_paydoc_id: ClickPaydocId,
     except: MerchantPrepareId,
 ) -> Result<bool, StoreError> {
-    let [a, b, c] = row::debited_codes().map(code);
-    let binds = [
-        Bind::Int(service_id.get()),
-        Bind::Int(click_paydoc_id.get()),
-        Bind::Int(except.get()),
-        a,
-        b,
-        c,
-    ];
+    let binds = binds::paydoc_debited(service_id, click_paydoc_id, except);
     let found = rows(conn, SQLITE.select_paydoc_debited, &binds, |row| {
         row.get::<_, i64>(0)
     })?;
@@ -293,21 +261,7 @@ pub(crate) fn paydoc_debited(
 
 /// [`click_core::Outbox::tasks`], on the reader.
 pub(crate) fn list_tasks(conn: &Connection, filter: TaskFilter) -> Result<Vec<Task>, StoreError> {
-    let kind = filter.kind.map(|kind| i64::from(row::task_kind_code(kind)));
-    let status = filter
-        .status
-        .map(|status| i64::from(row::task_status_code(status)));
-    let limit = filter
-        .limit
-        .map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
-    let binds = [
-        Bind::OptionalInt(kind),
-        Bind::OptionalInt(kind),
-        Bind::OptionalInt(status),
-        Bind::OptionalInt(status),
-        Bind::Int(limit),
-    ];
-    tasks(conn, SQLITE.select_tasks, &binds)
+    tasks(conn, SQLITE.select_tasks, &binds::tasks(filter))
 }
 
 /// [`click_core::Outbox::task_counts`], on the reader.
@@ -347,10 +301,7 @@ impl Steps for SqliteSteps<'_> {
         service_id: ServiceId,
         merchant_trans_id: &MerchantTransId,
     ) -> Result<bool, StoreError> {
-        let binds = [
-            Bind::Int(service_id.get()),
-            Bind::Text(merchant_trans_id.as_str()),
-        ];
+        let binds = binds::paid_order(service_id, merchant_trans_id);
         let paid = rows(self.conn, SQLITE.select_paid_order, &binds, |row| {
             row.get::<_, i64>(0)
         })?;
@@ -367,17 +318,11 @@ impl Steps for SqliteSteps<'_> {
         if let Some(existing) = existing {
             return Ok(Inserted::Existing(existing));
         }
-        let binds = [
-            Bind::Int(new.click_trans_id.get()),
-            Bind::Int(new.service_id.get()),
-            Bind::Int(new.click_paydoc_id.get()),
-            Bind::Text(new.merchant_trans_id.as_str()),
-            Bind::Int(row::amount_code(new.amount)),
-            code(row::kind_code(new.kind)),
-            code(row::PREPARED),
-            Bind::Int(millis(new.prepared_at)),
-        ];
-        update(self.conn, SQLITE.insert_transaction, &binds)?;
+        update(
+            self.conn,
+            SQLITE.insert_transaction,
+            &binds::insert_transaction(new),
+        )?;
         Ok(Inserted::New(MerchantPrepareId::new(
             self.conn.last_insert_rowid(),
         )))
@@ -390,12 +335,7 @@ impl Steps for SqliteSteps<'_> {
         to: TransactionState,
         confirm_id: Option<MerchantConfirmId>,
     ) -> Result<Option<Transaction>, StoreError> {
-        let binds = [
-            code(row::state_code(to)),
-            Bind::OptionalInt(confirm_id.map(MerchantConfirmId::get)),
-            Bind::Int(merchant_prepare_id.get()),
-            code(row::state_code(from)),
-        ];
+        let binds = binds::update_state(merchant_prepare_id, from, to, confirm_id);
         if update(self.conn, SQLITE.update_state, &binds)? == 0 {
             return Ok(None);
         }
@@ -410,12 +350,11 @@ impl Steps for SqliteSteps<'_> {
     }
 
     async fn claim_order(&mut self, transaction: &Transaction) -> Result<bool, StoreError> {
-        let binds = [
-            Bind::Int(transaction.service_id.get()),
-            Bind::Text(transaction.merchant_trans_id.as_str()),
-            Bind::Int(transaction.merchant_prepare_id.get()),
-        ];
-        Ok(update(self.conn, SQLITE.claim_order, &binds)? > 0)
+        Ok(update(
+            self.conn,
+            SQLITE.claim_order,
+            &binds::claim_order(transaction),
+        )? > 0)
     }
 
     async fn enqueue(
@@ -423,11 +362,7 @@ impl Steps for SqliteSteps<'_> {
         kind: TaskKind,
         merchant_prepare_id: MerchantPrepareId,
     ) -> Result<(), StoreError> {
-        let binds = [
-            code(row::task_kind_code(kind)),
-            Bind::Int(merchant_prepare_id.get()),
-            code(row::task_status_code(TaskStatus::Pending)),
-        ];
+        let binds = binds::insert_task(kind, merchant_prepare_id);
         update(self.conn, SQLITE.insert_task, &binds).map(drop)
     }
 

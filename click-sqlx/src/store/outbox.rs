@@ -3,17 +3,14 @@
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use click_core::outbox::{
-    Claim, Outbox, Task, TaskCounts, TaskFilter, TaskKind, TaskStatus, TaskUpdate,
-};
-use click_core::{
-    ClickPaydocId, MerchantPrepareId, ServiceId, StoreError, Transaction, TransactionState,
-};
+use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate};
+use click_core::{ClickPaydocId, MerchantPrepareId, ServiceId, StoreError, Transaction};
 
 use super::{SqlStore, backend, transactions};
+use crate::binds;
 use crate::database::Database;
 use crate::database::driver::Bind;
-use crate::row::{self, TaskRow, millis};
+use crate::row::{TaskRow, millis};
 use crate::sql::ClaimTasks;
 use crate::tasks::{TaskChange, claim_token, counts, settlement};
 
@@ -36,23 +33,22 @@ impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
         let token = claim_token();
         let now = millis(now);
         let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
-        let pending = Bind::Int(row::task_status_code(TaskStatus::Pending).into());
-        let limit = Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX));
         let mut tx = self.pool.begin().await.map_err(backend)?;
         match D::SQL.claim_tasks {
             ClaimTasks::Update(update) => {
+                let [pending, due, unclaimed, limit] = binds::due_tasks(now, limit);
                 let binds = [
                     Bind::Int(token),
                     Bind::Int(until),
                     pending,
-                    Bind::Int(now),
-                    Bind::Int(now),
+                    due,
+                    unclaimed,
                     limit,
                 ];
                 D::execute(&mut tx, update, &binds).await.map_err(backend)?;
             }
             ClaimTasks::SelectThenUpdate { select, update } => {
-                let binds = [pending, Bind::Int(now), Bind::Int(now), limit];
+                let binds = binds::due_tasks(now, limit);
                 let ids = D::integers(&mut tx, select, &binds)
                     .await
                     .map_err(backend)?;
@@ -96,12 +92,7 @@ impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
         &self,
         merchant_prepare_id: MerchantPrepareId,
     ) -> Result<bool, StoreError> {
-        let binds = [
-            Bind::Int(row::task_status_code(TaskStatus::Pending).into()),
-            Bind::Int(row::task_kind_code(TaskKind::Reverse).into()),
-            Bind::Int(merchant_prepare_id.get()),
-            Bind::Int(row::task_status_code(TaskStatus::AwaitingApproval).into()),
-        ];
+        let binds = binds::approve_reversal(merchant_prepare_id);
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         let approved = D::execute(&mut conn, D::SQL.approve_reversal, &binds)
             .await
@@ -110,14 +101,7 @@ impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
     }
 
     async fn schedule_expiry(&self, prepared_before: SystemTime) -> Result<u64, StoreError> {
-        let expire = Bind::Int(row::task_kind_code(TaskKind::Expire).into());
-        let binds = [
-            expire,
-            Bind::Int(row::task_status_code(TaskStatus::Pending).into()),
-            Bind::Int(row::state_code(TransactionState::Prepared).into()),
-            Bind::Int(millis(prepared_before)),
-            expire,
-        ];
+        let binds = binds::schedule_expiry(prepared_before);
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         D::execute(&mut conn, D::SQL.schedule_expiry, &binds)
             .await
@@ -130,15 +114,7 @@ impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
         click_paydoc_id: ClickPaydocId,
         except: MerchantPrepareId,
     ) -> Result<bool, StoreError> {
-        let [a, b, c] = row::debited_codes().map(|code| Bind::Int(code.into()));
-        let binds = [
-            Bind::Int(service_id.get()),
-            Bind::Int(click_paydoc_id.get()),
-            Bind::Int(except.get()),
-            a,
-            b,
-            c,
-        ];
+        let binds = binds::paydoc_debited(service_id, click_paydoc_id, except);
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         let found = D::integer(&mut conn, D::SQL.select_paydoc_debited, &binds)
             .await
@@ -147,20 +123,7 @@ impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
     }
 
     async fn tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, StoreError> {
-        let kind = filter.kind.map(|kind| i64::from(row::task_kind_code(kind)));
-        let status = filter
-            .status
-            .map(|status| i64::from(row::task_status_code(status)));
-        let limit = filter
-            .limit
-            .map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
-        let binds = [
-            Bind::OptionalInt(kind),
-            Bind::OptionalInt(kind),
-            Bind::OptionalInt(status),
-            Bind::OptionalInt(status),
-            Bind::Int(limit),
-        ];
+        let binds = binds::tasks(filter);
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         tasks(D::task_rows(&mut conn, D::SQL.select_tasks, &binds).await)
     }
@@ -175,7 +138,7 @@ impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
     }
 
     async fn reversals_due(&self) -> Result<Vec<Transaction>, StoreError> {
-        let due = row::reversal_due_codes().map(|code| Bind::Int(code.into()));
+        let due = binds::reversals_due();
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         transactions(D::rows(&mut conn, D::SQL.select_reversals_due, &due).await)
     }
