@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kill -9 settlement workers in the middle of their work and restart them, while Click (the
-# testkit's mock of the Merchant API, with faults injected: hangs after acting, 500s, 502s,
+# testkit's mock of the Merchant API, with faults injected: hangs and dropped connections after acting, 500s, 502s,
 # garbled answers) pays orders at the demo shop. Verdict from Click's side and the store's, by
 # `demo-shop settle-soak`: every reversal due reversed exactly once, every delivered payment
 # fiscalized exactly once, every stuck attempt expired, nothing reversed that Click did not pay.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use click_core::{MerchantUserId, SecretKey, ServiceId};
-use click_testkit::mock::{MockApi, MockConfig};
+use click_testkit::mock::{MockApi, MockConfig, Payment};
 use click_testkit::{ORDERS_NEEDED, Options, OrderSpec, Target, ToolOrders};
 
 /// A local emulator of Click's SHOP-API.
@@ -110,6 +110,13 @@ enum Command {
         /// How many seconds an `Auth` timestamp may be off the clock.
         #[arg(long, default_value_t = MockConfig::DEFAULT_MAX_SKEW.as_secs())]
         max_skew: u64,
+        /// The SMS code every card token's holder receives (digits); by default one per token.
+        #[arg(long)]
+        sms_code: Option<String>,
+        /// A payment Click made and debited, `MERCHANT_TRANS_ID:AMOUNT`, recorded at start (today,
+        /// Tashkent time); its `payment_id` is printed. Repeatable.
+        #[arg(long)]
+        paid_payment: Vec<OrderSpec>,
     },
 }
 
@@ -270,14 +277,30 @@ async fn main() -> ExitCode {
             merchant_user_id,
             secret_key,
             max_skew,
+            sms_code,
+            paid_payment,
         } => {
+            if sms_code
+                .as_deref()
+                .is_some_and(|code| code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()))
+            {
+                eprintln!("--sms-code must be digits");
+                return ExitCode::FAILURE;
+            }
             let config = MockConfig {
                 max_skew: Duration::from_secs(max_skew),
+                sms_code,
                 ..MockConfig::new(service_id, merchant_user_id, SecretKey::new(secret_key))
             };
-            match MockApi::new(config).start_on(addr).await {
+            let mock = MockApi::new(config);
+            match mock.start_on(addr).await {
                 Ok(base_url) => {
                     println!("{base_url}");
+                    for payment in paid_payment {
+                        let id =
+                            mock.record_payment(payment.amount, payment.id.clone(), Payment::PAID);
+                        println!("payment {id} for {}", payment.id);
+                    }
                     match tokio::signal::ctrl_c().await {
                         Ok(()) => ExitCode::SUCCESS,
                         Err(error) => {

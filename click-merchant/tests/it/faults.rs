@@ -239,6 +239,45 @@ async fn f77_a_timeout_after_sending_a_payment_is_not_retried_and_reconciles() {
 }
 
 #[tokio::test]
+async fn a_connection_dropped_after_a_payment_call_is_outcome_unknown_and_not_resent() {
+    let (mock, base) = mock().await;
+    mock.inject_on("invoice/create", Fault::Drop, 1);
+    let error = client(&base)
+        .create_invoice(&invoice())
+        .await
+        .expect_err("dropped");
+    assert!(
+        matches!(
+            error,
+            MerchantError::Transport {
+                outcome_unknown: true,
+                ..
+            }
+        ) && !error.is_retryable(),
+        "{error:?}"
+    );
+    assert_eq!(seen(&mock, "invoice/create"), 1);
+    assert!(
+        mock.invoice(click_core::InvoiceId::new(4_300_000_001))
+            .is_some(),
+        "Click acted before the connection dropped"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_dropped_during_a_status_call_is_retried() {
+    let (mock, base) = mock().await;
+    let created = client(&base)
+        .create_invoice(&invoice())
+        .await
+        .expect("created");
+    mock.inject_on("invoice/status", Fault::Drop, 2);
+    let status = client(&base).invoice_status(created.invoice_id).await;
+    assert!(status.is_ok(), "the third attempt answered: {status:?}");
+    assert_eq!(seen(&mock, "invoice/status"), 3);
+}
+
+#[tokio::test]
 async fn f78_f79_undecodable_answers_are_decode_errors() {
     let (mock, base) = mock().await;
     let client = client(&base);

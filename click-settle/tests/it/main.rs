@@ -240,22 +240,25 @@ async fn the_second_debit_of_an_order_is_reversed() {
 /// attempt by the payment's status, and never sent twice.
 #[tokio::test]
 async fn a_reversal_whose_answer_was_lost_is_not_repeated() {
-    let s = Setup::new().await;
-    s.h.orders.insert("o-1", payable());
-    s.h.orders.fail_deliver(true);
-    let (_, prepare_id, paydoc) = s.pay("o-1", Payment::PAID).await;
-    s.mock
-        .inject_on("payment/reversal", Fault::Hang(Duration::from_secs(2)), 1);
-    drain(&s.worker(policy())).await;
-    assert_eq!(
-        s.mock.payment(paydoc).map(|p| p.status),
-        Some(Payment::REVERSED)
-    );
-    assert_eq!(s.requests("payment/reversal"), 1);
-    assert_eq!(
-        s.transaction(prepare_id).await.reversal,
-        Some(ReversalOutcome::Reversed)
-    );
+    for lost in [Fault::Hang(Duration::from_secs(2)), Fault::Drop] {
+        let s = Setup::new().await;
+        s.h.orders.insert("o-1", payable());
+        s.h.orders.fail_deliver(true);
+        let (_, prepare_id, paydoc) = s.pay("o-1", Payment::PAID).await;
+        s.mock.inject_on("payment/reversal", lost, 1);
+        drain(&s.worker(policy())).await;
+        assert_eq!(
+            s.mock.payment(paydoc).map(|p| p.status),
+            Some(Payment::REVERSED),
+            "{lost:?}"
+        );
+        assert_eq!(s.requests("payment/reversal"), 1, "{lost:?}");
+        assert_eq!(
+            s.transaction(prepare_id).await.reversal,
+            Some(ReversalOutcome::Reversed),
+            "{lost:?}"
+        );
+    }
 }
 
 /// A reversal due for a payment Click does not have as paid reverses nothing.
@@ -327,16 +330,18 @@ async fn a_manual_reversal_waits_for_approval() {
 /// answer is lost: the retry reads the fiscal data before submitting again.
 #[tokio::test]
 async fn a_payment_is_fiscalized_once_despite_a_lost_answer() {
+    for lost in [Fault::Hang(Duration::from_secs(2)), Fault::Drop] {
+        fiscalized_once_despite(lost).await;
+    }
+}
+
+async fn fiscalized_once_despite(lost: Fault) {
     let s = Setup::new().await;
     s.h.orders.want_receipts(true);
     s.h.orders.insert("o-1", payable());
     let (answer, prepare_id, paydoc) = s.pay("o-1", Payment::PAID).await;
     assert_eq!(answer, 0);
-    s.mock.inject_on(
-        "payment/ofd_data/submit_items",
-        Fault::Hang(Duration::from_secs(2)),
-        1,
-    );
+    s.mock.inject_on("payment/ofd_data/submit_items", lost, 1);
     drain(&s.worker(policy())).await;
     let url = s
         .transaction(prepare_id)

@@ -70,6 +70,7 @@ mod tests {
             merchant_user_id: MerchantUserId::new(123),
             secret_key: SecretKey::new("secret"),
             max_skew: Duration::from_secs(300),
+            sms_code: None,
         }
     }
 

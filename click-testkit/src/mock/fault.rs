@@ -11,8 +11,9 @@ use super::reply::http_error;
 /// A fault to answer with, set by [`MockApi::inject`](super::MockApi::inject) or
 /// [`MockApi::inject_on`](super::MockApi::inject_on).
 ///
-/// Every faulted request is still recorded. Only [`Fault::Hang`] lets the request take effect
-/// (before it sleeps); every other fault answers without touching the mock's state.
+/// Every faulted request is still recorded. Only [`Fault::Hang`] and [`Fault::Drop`] let the
+/// request take effect (before the answer is delayed or lost); every other fault answers without
+/// touching the mock's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -22,6 +23,11 @@ pub enum Fault {
     /// Handle the request normally (its effect applies), then sleep this long before answering:
     /// a client timeout after the request took effect.
     Hang(Duration),
+    /// Handle the request normally (its effect applies), then close the connection without
+    /// answering: the client sees the connection reset after Click acted. Only on a mock served
+    /// by [`MockApi::start`](super::MockApi::start); under another server (its
+    /// [`router`](super::MockApi::router) mounted elsewhere) the request is answered 502 instead.
+    Drop,
     /// HTTP 200 with a truncated JSON body: `{"error_code": 0, "invoice_id": `.
     Garbled,
     /// HTTP 200 with an HTML page, as a proxy in front of Click would answer.
@@ -40,6 +46,8 @@ pub enum Fault {
 pub(super) enum Effect {
     /// Handle the request, then wait this long before answering.
     Delay(Duration),
+    /// Handle the request, then close the connection without answering.
+    HangUp,
     /// Answer this instead of handling the request.
     Replace(Response),
 }
@@ -49,6 +57,7 @@ impl Fault {
     pub(super) fn effect(self) -> Effect {
         Effect::Replace(match self {
             Fault::Hang(delay) => return Effect::Delay(delay),
+            Fault::Drop => return Effect::HangUp,
             Fault::Status(status) => {
                 let status =
                     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

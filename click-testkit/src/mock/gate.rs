@@ -10,6 +10,7 @@ use axum::response::Response;
 use super::auth::verify_auth;
 use super::fault::Effect;
 use super::reply::http_error;
+use super::serve::Hangup;
 use super::{MockApi, lock};
 
 /// The largest request body the mock reads; a larger one is answered 400.
@@ -53,11 +54,11 @@ pub(super) async fn gate(State(mock): State<MockApi>, request: Request, next: Ne
             .unwrap_or_default(),
     });
     let fault = lock(&mock.inner.faults).take(&path);
-    let delay = match fault.map(|fault| fault.effect()) {
-        Some(Effect::Replace(response)) => return response,
-        Some(Effect::Delay(delay)) => Some(delay),
-        None => None,
-    };
+    let effect = fault.map(|fault| fault.effect());
+    if let Some(Effect::Replace(response)) = effect {
+        return response;
+    }
+    let hangup = parts.extensions.get::<Hangup>().cloned();
     let response = match (body, admit(&mock, &parts.headers)) {
         (Err(_), _) => http_error(
             StatusCode::BAD_REQUEST,
@@ -66,8 +67,22 @@ pub(super) async fn gate(State(mock): State<MockApi>, request: Request, next: Ne
         (_, Err((status, note))) => http_error(status, note),
         (Ok(body), Ok(())) => next.run(Request::from_parts(parts, Body::from(body))).await,
     };
-    if let Some(delay) = delay {
-        tokio::time::sleep(delay).await;
+    match effect {
+        Some(Effect::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Effect::HangUp) => match hangup {
+            Some(hangup) => {
+                hangup.hang_up();
+                // The connection's task drops this request with the connection.
+                return std::future::pending().await;
+            }
+            None => {
+                return http_error(
+                    StatusCode::BAD_GATEWAY,
+                    "injected fault: connection dropped",
+                );
+            }
+        },
+        Some(Effect::Replace(_)) | None => {}
     }
     response
 }

@@ -47,7 +47,8 @@
 //!
 //! 1. It is recorded ([`MockApi::requests`]), whatever happens next.
 //! 2. An injected [`Fault`] answers instead (its effect does not apply), except
-//!    [`Fault::Hang`], which lets the request run and delays the answer.
+//!    [`Fault::Hang`], which lets the request run and delays the answer, and [`Fault::Drop`],
+//!    which lets it run and closes the connection without an answer.
 //! 3. `Auth` must be `merchant_user_id:sha1_hex(timestamp + secret_key):timestamp`, with the
 //!    mock's `merchant_user_id`, a lowercase digest and a 10-digit timestamp within
 //!    [`MockConfig::max_skew`] of the mock's clock: else **401**.
@@ -106,6 +107,7 @@ mod pay;
 mod records;
 mod reply;
 mod routes;
+mod serve;
 mod state;
 
 use std::net::SocketAddr;
@@ -134,13 +136,17 @@ pub struct MockConfig {
     pub secret_key: SecretKey,
     /// How far an `Auth` timestamp may be from the mock's clock, either way.
     pub max_skew: Duration,
+    /// The SMS code every card token's holder receives (`"012345"`, say), so that a client in
+    /// another process can verify its tokens; by default each token gets its own, read with
+    /// [`MockApi::sms_code`].
+    pub sms_code: Option<String>,
 }
 
 impl MockConfig {
     /// The default [`MockConfig::max_skew`]: 300 s.
     pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(300);
 
-    /// A configuration with the default `max_skew`.
+    /// A configuration with the default `max_skew` and an SMS code per card token.
     pub fn new(
         service_id: ServiceId,
         merchant_user_id: MerchantUserId,
@@ -151,6 +157,7 @@ impl MockConfig {
             merchant_user_id,
             secret_key,
             max_skew: Self::DEFAULT_MAX_SKEW,
+            sms_code: None,
         }
     }
 }
@@ -222,12 +229,7 @@ impl MockApi {
     pub async fn start_on(&self, addr: SocketAddr) -> std::io::Result<String> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
-        let router = self.router();
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router).await {
-                tracing::error!(%error, "the mock Merchant API stopped serving");
-            }
-        });
+        tokio::spawn(serve::serve(listener, self.router()));
         Ok(format!("http://{local}/"))
     }
 

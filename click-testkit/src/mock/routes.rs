@@ -184,7 +184,9 @@ async fn request_token(State(mock): State<MockApi>, body: Bytes) -> Answer {
         return Err(bad("temporary must be 0 or 1"));
     }
     fields.service(mock.service_id())?;
-    let token = mock.with_state(|state, _| state.request_token(&card_number, temporary == 1));
+    let sms_code = mock.inner.config.sms_code.clone();
+    let token =
+        mock.with_state(|state, _| state.request_token(&card_number, temporary == 1, sms_code));
     success(json!({"card_token": token, "phone_number": MASKED_PHONE, "temporary": temporary}))
 }
 

@@ -253,8 +253,14 @@ impl State {
         Ok(())
     }
 
-    /// Issues a card token for a 16-digit card number; returns it.
-    pub(super) fn request_token(&mut self, card_number: &str, temporary: bool) -> String {
+    /// Issues a card token for a 16-digit card number, with `sms_code` as its SMS code (else one
+    /// derived from the token); returns it.
+    pub(super) fn request_token(
+        &mut self,
+        card_number: &str,
+        temporary: bool,
+        sms_code: Option<String>,
+    ) -> String {
         self.tokens_issued += 1;
         let digest = Sha1::digest(format!("click-rs mock card token {}", self.tokens_issued));
         let hex = hex::encode_upper(digest);
@@ -272,7 +278,7 @@ impl State {
             masked_card,
             temporary,
             verified: false,
-            sms_code: format!("{:06}", code % 1_000_000),
+            sms_code: sms_code.unwrap_or_else(|| format!("{:06}", code % 1_000_000)),
         };
         self.tokens.insert(token.clone(), card);
         token
@@ -449,7 +455,7 @@ mod tests {
     #[test]
     fn tokens_are_uuid_like_with_six_digit_codes() {
         let mut state = State::default();
-        let token = state.request_token("8600551234563244", true);
+        let token = state.request_token("8600551234563244", true, None);
         assert_eq!(token.len(), 36);
         assert_eq!(token.matches('-').count(), 4);
         let card = state.token(&token).cloned();
@@ -458,6 +464,11 @@ mod tests {
             Ok("860055******3244")
         );
         assert_eq!(card.map(|c| c.sms_code.len()), Ok(6));
-        assert_ne!(state.request_token("8600551234563244", true), token);
+        assert_ne!(state.request_token("8600551234563244", true, None), token);
+        let given = state.request_token("8600551234563244", false, Some("012345".into()));
+        assert_eq!(
+            state.token(&given).map(|c| c.sms_code.as_str()),
+            Ok("012345")
+        );
     }
 }

@@ -91,12 +91,14 @@ pub(crate) async fn run(args: &ShopArgs, soak: Soak) -> Result<bool, Box<dyn std
         Fault::Hang(Duration::from_secs(6)),
         faults,
     );
+    mock.inject_on("payment/reversal", Fault::Drop, faults);
     mock.inject_on("payment/status", Fault::Status(500), faults);
     mock.inject_on(
         "payment/ofd_data/submit_items",
         Fault::Hang(Duration::from_secs(6)),
         faults,
     );
+    mock.inject_on("payment/ofd_data/submit_items", Fault::Drop, faults);
     mock.inject_on("payment/ofd_data/", Fault::Garbled, faults);
     mock.inject_on("payment/ofd_data/submit_items", Fault::Status(502), faults);
 
