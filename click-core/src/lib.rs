@@ -55,6 +55,8 @@
 //! | [`outbox`] | the settlement outbox every store keeps: reversals, fiscal receipts, expiry of stuck attempts |
 //! | [`checkout`] | payment links, button form, checkout.js snippet, QR code |
 //! | [`routes`] | [`CallbackRoutes`] for adapters: paths, body limit, read timeout; the public URLs |
+//! | [`health`] | the liveness and readiness answers the adapters' health routes send |
+//! | [`metrics`](mod@metrics) | the metrics recorded through the `metrics` facade, their names and labels |
 //! | `testing` | the store conformance suite and a Click simulator (feature `testing`) |
 //!
 //! # Features
@@ -78,8 +80,10 @@ pub mod callback;
 pub mod checkout;
 pub mod credentials;
 mod form;
+pub mod health;
 pub mod ids;
 pub mod memory;
+pub mod metrics;
 pub mod outbox;
 pub mod routes;
 pub mod shop;
@@ -101,7 +105,9 @@ pub use ids::{
 };
 pub use memory::{MemoryOrders, MemoryStore};
 pub use outbox::Outbox;
-pub use routes::{CallbackPaths, CallbackRoutes, CallbackUrls, MAX_BODY_BYTES, READ_TIMEOUT};
+pub use routes::{
+    CallbackPaths, CallbackRoutes, CallbackUrls, MAX_BODY_BYTES, READ_TIMEOUT, SHUTDOWN_TIMEOUT,
+};
 pub use shop::{CancelAfterConfirm, Shop, ShopEvent};
 pub use signature::{Signature, sign_complete, sign_prepare};
 pub use store::{

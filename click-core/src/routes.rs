@@ -15,8 +15,12 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// up on it (a body is then answered `-8`).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a server waits, once told to stop, for the callbacks in flight to be answered before
+/// it exits anyway.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The callback routes an adapter mounts: the shop, where, and the limits on reading a body.
-/// `click_axum::router` and `click_actix::configure_routes` take one.
+/// `click_axum::router` and `click_actix::configure` take one, or a [`Shop`] for the defaults.
 ///
 /// ```
 /// use click_core::{CallbackPaths, CallbackRoutes, MemoryStore, Keyring, Shop};
@@ -48,6 +52,12 @@ impl CallbackRoutes {
             body_limit: MAX_BODY_BYTES,
             read_timeout: READ_TIMEOUT,
         }
+    }
+}
+
+impl From<Shop> for CallbackRoutes {
+    fn from(shop: Shop) -> Self {
+        Self::new(shop)
     }
 }
 

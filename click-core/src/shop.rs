@@ -193,7 +193,9 @@ impl Shop {
             merchant_trans_id = tracing::field::Empty,
             error = tracing::field::Empty,
         );
+        let started = std::time::Instant::now();
         let answer = self.answer(endpoint, body).instrument(span.clone()).await;
+        crate::metrics::callback(endpoint, answer.error(), started.elapsed());
         span.record("error", answer.error().code());
         span.in_scope(|| tracing::info!(error = answer.error().code(), "answered Click"));
         answer
@@ -386,6 +388,7 @@ impl Shop {
             ?reason,
             "Click debited a payment that was not delivered: reverse it"
         );
+        crate::metrics::reversal_due(reason);
         self.emit(ShopEvent::ReversalDue {
             transaction,
             reason,
@@ -420,6 +423,7 @@ fn replay_prepare(request: &PrepareRequest, amount: Amount, existing: &Transacti
 }
 
 fn storage_failed(error: &StoreError) -> ErrorCode {
+    crate::metrics::store_error();
     tracing::error!(
         error = error as &dyn std::error::Error,
         "order store failed; answering -7"

@@ -308,6 +308,12 @@ pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
         merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
     ) -> Result<Transition, StoreError>;
+
+    /// A cheap round trip to the store (`SELECT 1` on a SQL store), for a readiness probe: `Ok`
+    /// when a callback could be answered now. The default, for a store in memory, is `Ok`.
+    async fn check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The merchant's orders, as a store calls them. `Cx` is the store's context: `()` for

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use click_core::outbox::{Claim, ExpiryOutcome, Settled, Stage, Task, TaskKind, TaskUpdate};
+use click_core::outbox::{
+    Claim, ExpiryOutcome, Settled, Stage, Task, TaskCounts, TaskKind, TaskStatus, TaskUpdate,
+};
 use click_core::{
     BoxError, OrderStore, Outcome, ReversalOutcome, StoreError, Transaction, TransactionState,
     Transition,
@@ -23,6 +25,9 @@ pub trait Receipts: Send + Sync + 'static {
     /// like a failed call, then parked.
     async fn receipt(&self, payment: &Transaction) -> Result<OfdReceipt, BoxError>;
 }
+
+/// How often [`Worker::run`] counts the outbox's tasks for the `click_settle_tasks` gauge.
+const COUNT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Something an operator should know about, as it happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,8 +139,16 @@ impl Worker {
         tokio::pin!(shutdown);
         let mut inflight = tokio::task::JoinSet::new();
         let mut scheduled_at: Option<tokio::time::Instant> = None;
+        let mut counted_at: Option<tokio::time::Instant> = None;
         loop {
             while inflight.try_join_next().is_some() {}
+            if counted_at.is_none_or(|at| at.elapsed() >= COUNT_EVERY) {
+                counted_at = Some(tokio::time::Instant::now());
+                match self.store.task_counts().await {
+                    Ok(counts) => record_counts(&counts),
+                    Err(error) => report_store(&error),
+                }
+            }
             if scheduled_at.is_none_or(|at| at.elapsed() >= self.policy.idle) {
                 scheduled_at = Some(tokio::time::Instant::now());
                 let cutoff = SystemTime::now() - self.policy.expire_after;
@@ -284,6 +297,7 @@ impl Worker {
                 )
             }
         };
+        record_attempt(task, &update);
         tracing::info!(
             task_id = task.id.get(),
             kind = ?task.kind,
@@ -489,4 +503,35 @@ fn random(token: i64) -> u64 {
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
     x ^= x >> 33;
     x
+}
+
+/// Records a settlement attempt's outcome in [`click_core::metrics`].
+fn record_attempt(task: &Task, update: &TaskUpdate) {
+    let outcome = match update {
+        TaskUpdate::Done(settled) => {
+            if matches!(settled, Settled::Receipt { .. })
+                && let Ok(took) = SystemTime::now().duration_since(task.transaction.prepared_at)
+            {
+                click_core::metrics::payment_to_receipt(took);
+            }
+            "done"
+        }
+        TaskUpdate::Park { .. } => "parked",
+        TaskUpdate::Hold => "awaiting_approval",
+        TaskUpdate::Retry { .. } => "retry",
+        // A step within an attempt, not its end.
+        TaskUpdate::Stage(_) => return,
+    };
+    click_core::metrics::settle_attempt(task.kind, outcome);
+}
+
+/// Sets the `click_settle_tasks` gauges from the outbox's counts.
+fn record_counts(counts: &TaskCounts) {
+    for status in TaskStatus::ALL {
+        let count = TaskKind::ALL
+            .iter()
+            .map(|kind| counts.get(*kind, status))
+            .sum();
+        click_core::metrics::settle_tasks(status, count);
+    }
 }

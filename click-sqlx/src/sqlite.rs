@@ -322,6 +322,16 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
         .await
     }
 
+    async fn check(&self) -> Result<(), StoreError> {
+        // The writer answers every callback's transition: it is the one that must be alive.
+        self.writer
+            .call(Box::new(|conn, _, _| {
+                conn.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(StoreError::backend)
+            }))
+            .await
+    }
+
     async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
         self.writer
             .call(Box::new(move |conn, hooks, waiter| {

@@ -196,6 +196,11 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
         self.read(D::SQL.select_transactions_of, &binds).await
     }
 
+    async fn check(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        sqlx::Connection::ping(&mut *conn).await.map_err(backend)
+    }
+
     async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
         retry_conflicts(|| async {
             transition::prepare(self.begin().await?, &self.hooks, new.clone()).await

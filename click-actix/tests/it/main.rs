@@ -1,15 +1,19 @@
-//! click-actix over a real socket: the same testkit scenario suite, transport checks and slow
-//! client as click-axum, so the two adapters provably behave the same.
+//! click-actix over a real socket: the same testkit scenario suite, transport checks, slow
+//! client, graceful stop and health routes as click-axum, so the two adapters provably behave
+//! the same.
 
 use std::time::Duration;
 
 use actix_web::{App, HttpServer};
+use click_core::testing::{Click, Hook, TestOrders};
 use click_core::{CallbackPaths, CallbackRoutes, Keyring, MemoryStore, SecretKey, ServiceId, Shop};
 use click_testkit::fixtures::{Seed, seed};
 use click_testkit::{Options, Target};
 
 const SERVICE: ServiceId = ServiceId::new(101);
 const SECRET: &str = "actix-test-secret";
+/// The read timeouts of the servers under test: short, so the slow client is cut off quickly.
+const READ_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Serves a shop over `seed`'s book on an ephemeral port, on actix's own runtime in a thread of
 /// its own; returns the emulator's target.
@@ -20,15 +24,16 @@ fn serve(seed: &Seed, paths: CallbackPaths) -> (Target, std::net::SocketAddr) {
     );
     let routes = CallbackRoutes {
         paths: paths.clone(),
+        read_timeout: READ_TIMEOUT,
         ..CallbackRoutes::new(shop)
     };
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let server = HttpServer::new(move || {
-                App::new().configure(click_actix::configure_routes(routes.clone()))
+                App::new().configure(click_actix::configure(routes.clone()))
             })
-            .client_request_timeout(click_core::READ_TIMEOUT)
+            .client_request_timeout(READ_TIMEOUT)
             .workers(2)
             .bind(("127.0.0.1", 0))
             .expect("binds");
@@ -83,10 +88,87 @@ async fn transport_checks_pass() {
 async fn a_slow_client_is_cut_off() {
     let seed = seed("slow", "1000".parse().expect("amount"));
     let (target, _) = serve(&seed, CallbackPaths::default());
-    let outcome = click_testkit::transport::slow_client_is_cut_off(
-        &target,
-        click_core::READ_TIMEOUT + Duration::from_secs(5),
-    )
-    .await;
+    let outcome =
+        click_testkit::transport::slow_client_is_cut_off(&target, READ_TIMEOUT * 3).await;
     assert_eq!(outcome, Ok(()));
+}
+
+/// `click_actix::serve` with a callback in flight when its signal fires: new connections are
+/// refused, the callback is answered, then the server returns.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_signal_answers_the_callback_in_flight_and_refuses_new_ones() {
+    let orders = TestOrders::default();
+    let amount = "1000".parse().expect("amount");
+    orders.insert("o-1", click_core::Order::Payable { amount });
+    let shop = Shop::new(
+        Keyring::new().service(SERVICE, SecretKey::new(SECRET)),
+        MemoryStore::new(orders.clone()),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || {
+                App::new()
+                    .configure(click_actix::configure(shop.clone()))
+                    .configure(click_actix::health(shop.clone()))
+            })
+            .workers(1)
+            .shutdown_timeout(20)
+            .disable_signals()
+            .bind(("127.0.0.1", 0))
+            .expect("binds");
+            sender.send(server.addrs()[0]).expect("the test waits");
+            click_actix::serve(server.run(), async {
+                let _ = stopped.await;
+            })
+            .await
+        })
+    });
+    let address = receiver.recv().expect("the server starts");
+    let ready = reqwest::get(format!("http://{address}/readyz"))
+        .await
+        .expect("answered");
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.expect("JSON");
+    assert_eq!(body["status"], "ok");
+
+    let click = Click::new(SERVICE, SecretKey::new(SECRET));
+    let poster = click_testkit::http::Poster::new();
+    let prepared = poster
+        .post(
+            &format!("http://{address}/click/prepare"),
+            &click.prepare(1, "o-1", "1000"),
+        )
+        .await;
+    let prepare_id = prepared.int("merchant_prepare_id").expect("prepared");
+    let delivering = orders.hold(Hook::Deliver);
+    let complete = click.complete(1, "o-1", prepare_id, "1000", 0);
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("http://{address}/click/complete"))
+            .body(complete.encode())
+            .send()
+            .await
+    });
+    delivering.arrived().await;
+    stop.send(()).expect("the server listens for the signal");
+    let refused = async {
+        while tokio::net::TcpStream::connect(address).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), refused)
+        .await
+        .expect("new connections are refused while the callback is in flight");
+    delivering.release();
+    let answer = in_flight.await.expect("joined").expect("answered");
+    assert_eq!(answer.status(), 200);
+    let answer: serde_json::Value = answer.json().await.expect("JSON");
+    assert_eq!(answer["error"], 0);
+    let served = tokio::task::spawn_blocking(move || server.join())
+        .await
+        .expect("joined");
+    assert!(matches!(served, Ok(Ok(()))), "{served:?}");
+    assert_eq!(orders.deliveries("o-1"), 1);
 }

@@ -1,14 +1,19 @@
-//! click-axum over a real socket: the testkit's scenario suite, its transport checks and a slow
-//! client, against `click_axum::serve`.
+//! click-axum over a real socket: the testkit's scenario suite, its transport checks, a slow
+//! client, a graceful shutdown with a callback in flight, and the health routes, against
+//! `click_axum::serve`.
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
+use click_core::testing::{Click, Hook, TestOrders};
 use click_core::{CallbackPaths, CallbackRoutes, Keyring, MemoryStore, SecretKey, ServiceId, Shop};
 use click_testkit::fixtures::{Seed, seed};
 use click_testkit::{Options, Target};
 
 const SERVICE: ServiceId = ServiceId::new(101);
 const SECRET: &str = "axum-test-secret";
+/// The read timeouts of the servers under test: short, so the slow client is cut off quickly.
+const READ_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Serves a shop over `seed`'s book on an ephemeral port; returns the emulator's target.
 async fn serve(seed: &Seed, paths: CallbackPaths) -> (Target, std::net::SocketAddr) {
@@ -22,9 +27,14 @@ async fn serve(seed: &Seed, paths: CallbackPaths) -> (Target, std::net::SocketAd
     let address = listener.local_addr().expect("an address");
     let router = click_axum::router(CallbackRoutes {
         paths: paths.clone(),
+        read_timeout: READ_TIMEOUT,
         ..CallbackRoutes::new(shop)
     });
-    tokio::spawn(click_axum::serve(listener, router));
+    tokio::spawn(
+        click_axum::serve(listener, router)
+            .read_timeout(READ_TIMEOUT)
+            .into_future(),
+    );
     let base = format!("http://{address}/").parse().expect("a URL");
     let urls = paths.urls(&base).expect("URLs");
     let target = Target::new(&urls, SERVICE, SecretKey::new(SECRET));
@@ -71,11 +81,8 @@ async fn transport_checks_pass() {
 async fn a_slow_client_is_cut_off() {
     let seed = seed("slow", "1000".parse().expect("amount"));
     let (target, _) = serve(&seed, CallbackPaths::default()).await;
-    let outcome = click_testkit::transport::slow_client_is_cut_off(
-        &target,
-        click_core::READ_TIMEOUT + Duration::from_secs(5),
-    )
-    .await;
+    let outcome =
+        click_testkit::transport::slow_client_is_cut_off(&target, READ_TIMEOUT * 3).await;
     assert_eq!(outcome, Ok(()));
 }
 
@@ -91,7 +98,7 @@ async fn the_testkit_catches_wrong_answers() {
         .await
         .expect("binds");
     let address = listener.local_addr().expect("an address");
-    tokio::spawn(click_axum::serve(listener, naive));
+    tokio::spawn(click_axum::serve(listener, naive).into_future());
     let naive_seed = seed("naive", "1000".parse().expect("amount"));
     let target = Target {
         prepare_url: format!("http://{address}/click/prepare"),
@@ -122,7 +129,7 @@ async fn the_testkit_catches_wrong_answers() {
         .await
         .expect("binds");
     let address = listener.local_addr().expect("an address");
-    tokio::spawn(click_axum::serve(listener, click_axum::routes(shop)));
+    tokio::spawn(click_axum::serve(listener, click_axum::router(shop)).into_future());
     let target = Target {
         prepare_url: format!("http://{address}/click/prepare"),
         complete_url: format!("http://{address}/click/complete"),
@@ -161,10 +168,7 @@ async fn the_load_tool_pays_every_order_once_across_instances() {
             .await
             .expect("binds");
         let address = listener.local_addr().expect("an address");
-        tokio::spawn(click_axum::serve(
-            listener,
-            click_axum::routes(shop.clone()),
-        ));
+        tokio::spawn(click_axum::serve(listener, click_axum::router(shop.clone())).into_future());
         let base = format!("http://{address}/").parse().expect("a URL");
         let urls = CallbackPaths::default().urls(&base).expect("URLs");
         targets.push(Target::new(&urls, SERVICE, SecretKey::new(SECRET)));
@@ -190,4 +194,157 @@ async fn the_load_tool_pays_every_order_once_across_instances() {
         .collect();
     assert_eq!(book.deliveries().len(), 300, "one delivery per order");
     assert_eq!(delivered.len(), 300, "every order delivered");
+}
+
+/// Stopping with a callback in flight: the listener closes at once (a new connection is
+/// refused), the callback is answered with `Connection: close`, and the server returns.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graceful_shutdown_answers_the_callback_in_flight_and_refuses_new_ones() {
+    let orders = TestOrders::default();
+    let amount = "1000".parse().expect("amount");
+    orders.insert("o-1", click_core::Order::Payable { amount });
+    let shop = Shop::new(
+        Keyring::new().service(SERVICE, SecretKey::new(SECRET)),
+        MemoryStore::new(orders.clone()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        click_axum::serve(listener, click_axum::router(shop))
+            .shutdown_timeout(Duration::from_secs(20))
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    let click = Click::new(SERVICE, SecretKey::new(SECRET));
+    let poster = click_testkit::http::Poster::new();
+    let prepared = poster
+        .post(
+            &format!("http://{address}/click/prepare"),
+            &click.prepare(1, "o-1", "1000"),
+        )
+        .await;
+    let prepare_id = prepared.int("merchant_prepare_id").expect("prepared");
+
+    let delivering = orders.hold(Hook::Deliver);
+    let complete = click.complete(1, "o-1", prepare_id, "1000", 0);
+    let in_flight = tokio::spawn(async move {
+        let url = format!("http://{address}/click/complete");
+        reqwest::Client::new()
+            .post(url)
+            .body(complete.encode())
+            .send()
+            .await
+    });
+    delivering.arrived().await;
+    stop.send(()).expect("the server listens for the signal");
+    let refused = async {
+        while tokio::net::TcpStream::connect(address).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), refused)
+        .await
+        .expect("new connections are refused while the callback is in flight");
+    assert!(!server.is_finished(), "the server waits for the callback");
+    delivering.release();
+
+    let answer = in_flight.await.expect("joined").expect("answered");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
+    let answer: serde_json::Value = answer.json().await.expect("JSON");
+    assert_eq!(answer["error"], 0);
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server returns once the callback is answered")
+        .expect("joined")
+        .expect("served");
+    assert_eq!(orders.deliveries("o-1"), 1);
+}
+
+/// A server that is told to stop with an idle keep-alive connection returns after a short
+/// grace, well within its shutdown timeout, and one whose signal never fires keeps serving.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graceful_shutdown_closes_idle_connections() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        click_axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    let client = reqwest::Client::new();
+    let first = client
+        .get(format!("http://{address}/"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(first.text().await.expect("a body"), "ok");
+    stop.send(()).expect("the server listens for the signal");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("idle connections do not hold the server for its 10 s timeout")
+        .expect("joined")
+        .expect("served");
+}
+
+/// Handlers see the peer's address, as with `axum::serve` and `into_make_service_with_connect_info`.
+#[tokio::test(flavor = "multi_thread")]
+async fn handlers_get_the_peer_address() {
+    use axum::extract::ConnectInfo;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    let app = axum::Router::new().route(
+        "/peer",
+        axum::routing::get(|ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>| async move {
+            peer.ip().to_string()
+        }),
+    );
+    tokio::spawn(click_axum::serve(listener, app).into_future());
+    let peer = reqwest::get(format!("http://{address}/peer"))
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("a body");
+    assert_eq!(peer, "127.0.0.1");
+}
+
+/// `/livez` and `/readyz` answer JSON; readiness asks the store.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_health_routes_answer_json() {
+    let shop = Shop::new(Keyring::new(), MemoryStore::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(click_axum::serve(listener, click_axum::health(shop)).into_future());
+    for path in ["livez", "readyz"] {
+        let answer = reqwest::get(format!("http://{address}/{path}"))
+            .await
+            .expect("answered");
+        assert_eq!(answer.status(), 200, "{path}");
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
+        let body: serde_json::Value = answer.json().await.expect("JSON");
+        assert_eq!(body["status"], "ok", "{path}");
+    }
 }
