@@ -41,15 +41,24 @@ pub const PAYMENT_TO_RECEIPT: &str = "click_settle_payment_to_receipt_seconds";
 /// installing one.
 pub fn describe() {
     use ::metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
-    describe_counter!(CALLBACKS, "Click callbacks answered, by endpoint and answered error code");
+    describe_counter!(
+        CALLBACKS,
+        "Click callbacks answered, by endpoint and answered error code"
+    );
     describe_histogram!(
         CALLBACK_DURATION,
         Unit::Seconds,
         "Time to answer a Click callback, by endpoint"
     );
     describe_counter!(STORE_ERRORS, "Order store failures (answered -7)");
-    describe_counter!(REVERSALS_DUE, "Payments Click debited that must be reversed");
-    describe_counter!(SETTLE_ATTEMPTS, "Settlement attempts, by task kind and outcome");
+    describe_counter!(
+        REVERSALS_DUE,
+        "Payments Click debited that must be reversed"
+    );
+    describe_counter!(
+        SETTLE_ATTEMPTS,
+        "Settlement attempts, by task kind and outcome"
+    );
     describe_gauge!(SETTLE_TASKS, "Settlement outbox tasks, by status");
     describe_histogram!(
         PAYMENT_TO_RECEIPT,
@@ -61,8 +70,7 @@ pub fn describe() {
 /// Records one answered callback.
 pub(crate) fn callback(endpoint: Endpoint, code: ErrorCode, took: Duration) {
     let endpoint = endpoint_label(endpoint);
-    ::metrics::counter!(CALLBACKS, "endpoint" => endpoint, "code" => code_label(code))
-        .increment(1);
+    ::metrics::counter!(CALLBACKS, "endpoint" => endpoint, "code" => code_label(code)).increment(1);
     ::metrics::histogram!(CALLBACK_DURATION, "endpoint" => endpoint).record(took);
 }
 

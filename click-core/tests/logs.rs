@@ -1,4 +1,5 @@
-//! docs/protocol.md, bad inputs 90 and 91: the logs of a run hold no secret and no `sign_string`.
+//! docs/protocol.md, bad inputs 90 and 91: the logs of a run hold no secret and no `sign_string`,
+//! as text and as JSON (what an operator ships).
 //!
 //! A test binary of its own: it installs a global subscriber, and tracing's callsite cache is
 //! process-wide, so sharing a process with other tests would make the capture racy.
@@ -26,16 +27,26 @@ impl Write for Capture {
 }
 
 /// Bad inputs 90 and 91: every log line of a run through success, retries, failures and reversals, at
-/// TRACE level, holds neither the secret nor any `sign_string` sent.
+/// TRACE level, as text and as JSON, holds neither the secret nor any `sign_string` sent.
 #[tokio::test]
 async fn g90_g91_logs_never_hold_the_secret_or_a_signature() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let (capture, json_capture) = (Capture::default(), Capture::default());
+    let (writer, json_writer) = (capture.clone(), json_capture.clone());
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::filter::LevelFilter::TRACE)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(move || writer.clone()),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_writer(move || json_writer.clone()),
+        );
     tracing::subscriber::set_global_default(subscriber)
         .expect("the only subscriber of this binary");
 
@@ -73,6 +84,8 @@ async fn g90_g91_logs_never_hold_the_secret_or_a_signature() {
     h.send(Endpoint::Prepare, &failing).await;
     sent.push(failing);
 
+    let json = String::from_utf8(json_capture.0.lock().expect("logs").clone()).expect("UTF-8");
+    check_json(&json, &sent);
     let logs = String::from_utf8(capture.0.lock().expect("logs").clone()).expect("UTF-8 logs");
     assert!(logs.contains("click_callback"), "spans are logged:\n{logs}");
     assert!(
@@ -94,5 +107,35 @@ async fn g90_g91_logs_never_hold_the_secret_or_a_signature() {
     assert!(
         logs.lines().all(|line| !line.starts_with("INFO forged")),
         "a hostile merchant_trans_id split a log line:\n{logs}"
+    );
+}
+
+/// The JSON lines: each one an object, none holding a secret or a signature, and one line per
+/// callback carrying the span's fields.
+fn check_json(json: &str, sent: &[CallbackForm]) {
+    assert!(
+        !json.contains(Harness::SECRET),
+        "the secret leaked:\n{json}"
+    );
+    for form in sent {
+        let sign = form.get("sign_string").expect("signed");
+        assert!(!json.contains(sign), "a sign_string leaked:\n{json}");
+    }
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let answered: Vec<_> = lines
+        .iter()
+        .filter(|line| line["fields"]["message"] == "answered Click")
+        .collect();
+    assert_eq!(answered.len(), sent.len(), "one line per callback:\n{json}");
+    let first = &answered[0]["span"];
+    assert_eq!(first["name"], "click_callback", "{first}");
+    assert_eq!(first["click_trans_id"], 1, "{first}");
+    assert_eq!(first["merchant_trans_id"], "\"o-1\"", "{first}");
+    assert!(
+        answered.iter().any(|line| line["fields"]["error"] == -1),
+        "the forged signature's answer is logged:\n{json}"
     );
 }

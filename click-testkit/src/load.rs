@@ -55,6 +55,13 @@ pub struct LoadReport {
     latencies: Vec<Duration>,
     /// Answers that were not `0`, by code (or `transport` failures), with a count.
     pub failures: BTreeMap<String, usize>,
+    /// Requests never sent because the connection was refused (or closed before they were
+    /// written): each went to the next instance, or again after a pause.
+    pub refused: usize,
+    /// Requests sent that got no answer (a connection reset or closed mid-flight, a timeout).
+    pub lost: usize,
+    /// Answers that were not Click's JSON.
+    pub not_json: usize,
 }
 
 impl LoadReport {
@@ -84,6 +91,21 @@ impl LoadReport {
     }
 }
 
+impl LoadReport {
+    /// Adds a partial report's counts to this one.
+    fn add(&mut self, partial: LoadReport) {
+        self.pairs += partial.pairs;
+        self.requests += partial.requests;
+        self.refused += partial.refused;
+        self.lost += partial.lost;
+        self.not_json += partial.not_json;
+        self.latencies.extend(partial.latencies);
+        for (code, count) in partial.failures {
+            *self.failures.entry(code).or_default() += count;
+        }
+    }
+}
+
 #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
 fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(f64::EPSILON)
@@ -110,6 +132,11 @@ impl fmt::Display for LoadReport {
             self.latency(0.5),
             self.latency(0.99),
             self.latencies.last().copied().unwrap_or_default()
+        )?;
+        writeln!(
+            f,
+            "refused:   {} (sent elsewhere or again)  sent, unanswered: {}  not JSON: {}",
+            self.refused, self.lost, self.not_json
         )?;
         if self.failures.is_empty() {
             write!(f, "non-zero answers: none")
@@ -141,12 +168,7 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
     }
     let mut report = LoadReport::default();
     for partial in workers.join_all().await {
-        report.pairs += partial.pairs;
-        report.requests += partial.requests;
-        report.latencies.extend(partial.latencies);
-        for (code, count) in partial.failures {
-            *report.failures.entry(code).or_default() += count;
-        }
+        report.add(partial);
     }
     report.elapsed = started.elapsed();
     report.latencies.sort_unstable();
@@ -178,11 +200,17 @@ async fn worker(
         let order = format!("{}{index}", plan.prefix);
         let attempt = next_attempt.fetch_add(1, Ordering::Relaxed);
         let instance = |n: usize| &plan.targets[(index + n) % plan.targets.len()];
+        // Each callback's instance, then the others in turn, for when its connection is refused.
+        let in_turn = |first: usize, url: fn(&Target) -> &str| -> Vec<&str> {
+            (0..plan.targets.len())
+                .map(|n| url(instance(first + n)))
+                .collect()
+        };
         let prepare = click.prepare(attempt, &order, &amount).encode();
         let Some(answer) = deliver(
             plan,
             &mut connections,
-            &instance(0).prepare_url,
+            &in_turn(0, |t| &t.prepare_url),
             prepare,
             &mut report,
         )
@@ -203,7 +231,7 @@ async fn worker(
             if deliver(
                 plan,
                 &mut connections,
-                &instance(1).complete_url,
+                &in_turn(1, |t| &t.complete_url),
                 complete,
                 &mut report,
             )
@@ -219,22 +247,23 @@ async fn worker(
             let (url, body) = (instance(1 + n).complete_url.clone(), complete.clone());
             racing.spawn(async move {
                 let mut partial = LoadReport::default();
-                let answer = send(&mut racer, &url, body, &mut partial).await;
-                (answer.is_some(), partial, racer)
+                let zero = match send(&mut racer, &url, body, &mut partial).await {
+                    Reply::Code(0, _) => true,
+                    // The duplicates' -4 is the expected answer; anything else is a failure.
+                    Reply::Code(-4, _) => false,
+                    Reply::Code(code, _) => fail(&mut partial, &code.to_string()).is_some(),
+                    Reply::NotJson => fail(&mut partial, NOT_JSON).is_some(),
+                    Reply::Unanswered => fail(&mut partial, UNANSWERED).is_some(),
+                    Reply::Refused => fail(&mut partial, REFUSED).is_some(),
+                };
+                (zero, partial, racer)
             });
         }
         let mut zeros = 0;
         for (zero, partial, racer) in racing.join_all().await {
             racers.push(racer);
             zeros += usize::from(zero);
-            report.requests += partial.requests;
-            report.latencies.extend(partial.latencies);
-            for (code, count) in partial.failures {
-                // The duplicates' -4 is the expected answer; anything else is a failure.
-                if code != "-4" {
-                    *report.failures.entry(code).or_default() += count;
-                }
-            }
+            report.add(partial);
         }
         match zeros {
             1 => report.pairs += 1,
@@ -249,70 +278,110 @@ async fn worker(
     report
 }
 
-/// Sends one callback, resending it while it gets no answer if the plan says so; the answer when
-/// it was `0` (or `-4` to a resent Complete), else `None` (and the failure counted).
+/// Sends one callback to the first of `urls` (its instance, then the others in turn): a refused
+/// connection sends it to the next one at once; with [`LoadPlan::resend_for`], one that got no
+/// answer is resent, as Click does, after a pause. The answer when it was `0` (or `-4` to a
+/// resent Complete), else `None` (and the failure counted).
 async fn deliver(
     plan: &LoadPlan,
     connections: &mut Connections,
-    url: &str,
+    urls: &[&str],
     body: String,
     report: &mut LoadReport,
 ) -> Option<serde_json::Value> {
-    let Some(resend_for) = plan.resend_for else {
-        return send(connections, url, body, report).await;
-    };
-    let give_up = Instant::now() + resend_for;
+    let give_up = plan
+        .resend_for
+        .map(|resend_for| Instant::now() + resend_for);
+    let resending = || give_up.is_some_and(|at| Instant::now() < at);
     let mut resent = false;
+    let mut next = 0;
     loop {
-        let mut attempt = LoadReport::default();
-        let answer = send(connections, url, body.clone(), &mut attempt).await;
-        report.requests += attempt.requests;
-        report.latencies.extend(attempt.latencies);
-        if attempt.failures.contains_key(UNANSWERED) && Instant::now() < give_up {
-            resent = true;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
+        let url = urls[next % urls.len()];
+        match send(connections, url, body.clone(), report).await {
+            Reply::Code(0, json) => return json,
+            // The first one was confirmed before its answer was lost.
+            Reply::Code(-4, _) if resent && url.ends_with("complete") => {
+                return Some(serde_json::json!({"error": -4}));
+            }
+            Reply::Code(code, _) => return fail(report, &code.to_string()),
+            Reply::NotJson => return fail(report, NOT_JSON),
+            Reply::Refused => {
+                next += 1;
+                if next % urls.len() == 0 {
+                    if !resending() {
+                        return fail(report, REFUSED);
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            Reply::Unanswered => {
+                if !resending() {
+                    return fail(report, UNANSWERED);
+                }
+                resent = true;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
-        let already_confirmed = attempt.failures.len() == 1 && attempt.failures.contains_key("-4");
-        if resent && already_confirmed && url.ends_with("complete") {
-            return Some(serde_json::json!({"error": -4}));
-        }
-        for (code, count) in attempt.failures {
-            *report.failures.entry(code).or_default() += count;
-        }
-        return answer;
     }
 }
 
-/// The failure key of a callback that got no (JSON) answer.
-const UNANSWERED: &str = "transport or not JSON";
+/// The failure key of a callback sent that got no answer.
+const UNANSWERED: &str = "sent, no answer";
+/// The failure key of a callback whose every instance refused the connection.
+const REFUSED: &str = "refused everywhere";
+/// The failure key of an answer that is not Click's JSON.
+const NOT_JSON: &str = "not JSON";
 
-/// Sends one callback; the answer when it was `0`, else `None` (and the failure counted).
+/// Counts a failure under `key`; no answer to use.
+fn fail(report: &mut LoadReport, key: &str) -> Option<serde_json::Value> {
+    *report.failures.entry(key.to_owned()).or_default() += 1;
+    None
+}
+
+/// How one request went.
+enum Reply {
+    /// Click's JSON with this `error` code.
+    Code(i64, Option<serde_json::Value>),
+    /// An answer that is not Click's JSON.
+    NotJson,
+    /// Sent, and no answer came.
+    Unanswered,
+    /// Never sent: the connection was refused or closed first.
+    Refused,
+}
+
+/// Sends one callback, counting it (sent, refused, lost, not JSON) and its latency.
 async fn send(
     connections: &mut Connections,
     url: &str,
     body: String,
     report: &mut LoadReport,
-) -> Option<serde_json::Value> {
+) -> Reply {
     let started = Instant::now();
-    let text = connections.post(url, body).await.ok();
+    let text = match connections.post(url, body).await {
+        Err(error) if error.before_sending() => {
+            report.refused += 1;
+            return Reply::Refused;
+        }
+        Err(_) => {
+            report.requests += 1;
+            report.lost += 1;
+            return Reply::Unanswered;
+        }
+        Ok(text) => text,
+    };
     report.latencies.push(started.elapsed());
     report.requests += 1;
-    let json: Option<serde_json::Value> =
-        text.and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let code = json
+    let json: Option<serde_json::Value> = serde_json::from_slice(&text).ok();
+    match json
         .as_ref()
         .and_then(|json| json.get("error"))
-        .and_then(serde_json::Value::as_i64);
-    match code {
-        Some(0) => json,
-        Some(code) => {
-            *report.failures.entry(code.to_string()).or_default() += 1;
-            None
-        }
+        .and_then(serde_json::Value::as_i64)
+    {
+        Some(code) => Reply::Code(code, json),
         None => {
-            *report.failures.entry(UNANSWERED.to_owned()).or_default() += 1;
-            None
+            report.not_json += 1;
+            Reply::NotJson
         }
     }
 }

@@ -88,8 +88,7 @@ async fn transport_checks_pass() {
 async fn a_slow_client_is_cut_off() {
     let seed = seed("slow", "1000".parse().expect("amount"));
     let (target, _) = serve(&seed, CallbackPaths::default());
-    let outcome =
-        click_testkit::transport::slow_client_is_cut_off(&target, READ_TIMEOUT * 3).await;
+    let outcome = click_testkit::transport::slow_client_is_cut_off(&target, READ_TIMEOUT * 3).await;
     assert_eq!(outcome, Ok(()));
 }
 

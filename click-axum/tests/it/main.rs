@@ -81,8 +81,7 @@ async fn transport_checks_pass() {
 async fn a_slow_client_is_cut_off() {
     let seed = seed("slow", "1000".parse().expect("amount"));
     let (target, _) = serve(&seed, CallbackPaths::default()).await;
-    let outcome =
-        click_testkit::transport::slow_client_is_cut_off(&target, READ_TIMEOUT * 3).await;
+    let outcome = click_testkit::transport::slow_client_is_cut_off(&target, READ_TIMEOUT * 3).await;
     assert_eq!(outcome, Ok(()));
 }
 
@@ -309,12 +308,15 @@ async fn handlers_get_the_peer_address() {
         .await
         .expect("binds");
     let address = listener.local_addr().expect("an address");
-    let app = axum::Router::new().route(
-        "/peer",
-        axum::routing::get(|ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>| async move {
-            peer.ip().to_string()
-        }),
-    );
+    let app =
+        axum::Router::new().route(
+            "/peer",
+            axum::routing::get(
+                |ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>| async move {
+                    peer.ip().to_string()
+                },
+            ),
+        );
     tokio::spawn(click_axum::serve(listener, app).into_future());
     let peer = reqwest::get(format!("http://{address}/peer"))
         .await

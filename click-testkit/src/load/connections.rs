@@ -24,18 +24,33 @@ pub(crate) enum SendError {
     /// The URL is not `http://host:port/path`.
     #[error("not an http:// URL with a host: {0}")]
     Url(String),
-    /// Connecting, sending or reading failed.
+    /// Sending or reading failed.
     #[error(transparent)]
     Http(#[from] hyper::Error),
-    /// Connecting failed.
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
+    /// Connecting failed (refused, say): nothing was sent.
+    #[error("cannot connect: {0}")]
+    Connect(std::io::Error),
+    /// The kept-alive connection was closed before the request could be written: nothing was
+    /// sent.
+    #[error("the connection closed before the request was sent: {0}")]
+    Closed(hyper::Error),
     /// The request could not be built.
     #[error(transparent)]
     Request(#[from] hyper::http::Error),
     /// No answer within [`TIMEOUT`].
     #[error("no answer within {} s", TIMEOUT.as_secs())]
     Timeout,
+}
+
+impl SendError {
+    /// Whether the request surely never reached the server: it may go to another one.
+    pub(crate) fn before_sending(&self) -> bool {
+        match self {
+            SendError::Connect(_) | SendError::Closed(_) => true,
+            SendError::Http(error) => error.is_canceled(),
+            SendError::Url(_) | SendError::Request(_) | SendError::Timeout => false,
+        }
+    }
 }
 
 /// A worker's open connections, by `host:port`.
@@ -80,7 +95,7 @@ impl Connections {
             Entry::Occupied(open) if !open.get().is_closed() => open.into_mut(),
             slot => slot.insert_entry(connect(authority).await?).into_mut(),
         };
-        sender.ready().await?;
+        sender.ready().await.map_err(SendError::Closed)?;
         let response = sender.send_request(request).await?;
         Ok(response.into_body().collect().await?.to_bytes())
     }
@@ -88,9 +103,13 @@ impl Connections {
 
 /// Opens a connection to `authority`, its I/O driven by a task of its own.
 async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>, SendError> {
-    let stream = TcpStream::connect(authority).await?;
-    stream.set_nodelay(true)?;
-    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    let stream = TcpStream::connect(authority)
+        .await
+        .map_err(SendError::Connect)?;
+    stream.set_nodelay(true).map_err(SendError::Connect)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(SendError::Closed)?;
     tokio::spawn(connection);
     Ok(sender)
 }

@@ -8,11 +8,13 @@
 //! `CLICK_*` environment variables, else demo values.
 
 mod account;
+mod metrics;
 mod pages;
 mod settle;
 mod soak;
 mod store;
 
+use std::future::IntoFuture;
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -137,6 +139,24 @@ struct ShopArgs {
     /// Serve callbacks without running the settlement worker (run it elsewhere).
     #[arg(long, global = true)]
     no_worker: bool,
+    /// Record no metrics (no recorder installed, `/metrics` answers 404): to measure their cost.
+    #[arg(long, global = true)]
+    no_metrics: bool,
+    /// Log lines as `text`, or as `json` (one object a line, one line per callback).
+    #[arg(long, default_value = "text", global = true)]
+    log_format: LogFormat,
+    /// Seconds to wait, once stopping (SIGTERM or Ctrl-C), for the callbacks in flight.
+    #[arg(long, default_value_t = click_core::SHUTDOWN_TIMEOUT.as_secs(), global = true)]
+    shutdown_timeout: u64,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// For a person at a terminal.
+    Text,
+    /// For a log shipper: one JSON object a line, with the callback span's fields.
+    Json,
 }
 
 impl ShopArgs {
@@ -167,15 +187,18 @@ struct Running {
     store_name: String,
     store: Arc<dyn OrderStore>,
     api: MerchantApi,
+    /// The server, until its shutdown signal fired and the callbacks in flight were answered.
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Builds the shop over `orders`, serves it on `addr` and runs the settlement worker, in the
-/// background.
+/// Builds the shop over `orders`, serves it on `addr` until `stop` fires, and runs the
+/// settlement worker, in the background.
 async fn start(
     args: &ShopArgs,
     orders: &DemoOrders,
     addr: SocketAddr,
     worker: bool,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, Box<dyn std::error::Error>> {
     let credentials = args.credentials();
     let (store, store_name) = args.store.open(orders.clone()).await?;
@@ -196,20 +219,25 @@ async fn start(
         credentials,
         orders: orders.book.clone(),
     };
-    let app = Router::new()
+    let mut app = Router::new()
         .route(
             "/orders/{id}",
             get(pages::order_page).post(pages::order_page),
         )
         .with_state(pages)
-        .merge(click_axum::routes(shop));
+        .merge(click_axum::router(shop.clone()))
+        .merge(click_axum::health(shop));
+    if let Some(metrics) = metrics::exporter(args.no_metrics)? {
+        app = app.route("/metrics", get(move || async move { metrics.render() }));
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let address = listener.local_addr()?;
-    tokio::spawn(async move {
-        if let Err(error) = click_axum::serve(listener, app).await {
-            tracing::error!(%error, "the server stopped");
-        }
-    });
+    let server = tokio::spawn(
+        click_axum::serve(listener, app)
+            .shutdown_timeout(std::time::Duration::from_secs(args.shutdown_timeout))
+            .with_graceful_shutdown(stop)
+            .into_future(),
+    );
     let urls = CallbackPaths::default().urls(&format!("http://{address}/").parse()?)?;
     Ok(Running {
         address,
@@ -217,6 +245,7 @@ async fn start(
         store_name,
         store,
         api,
+        server,
     })
 }
 
@@ -234,7 +263,14 @@ async fn demo(args: &ShopArgs) -> Result<bool, Box<dyn std::error::Error>> {
             },
         );
     }
-    let shop = start(args, &orders, "127.0.0.1:0".parse()?, true).await?;
+    let shop = start(
+        args,
+        &orders,
+        "127.0.0.1:0".parse()?,
+        true,
+        std::future::pending(),
+    )
+    .await?;
     let credentials = args.credentials();
     let checkout = click_core::checkout::Checkout::from_credentials(
         &credentials,
@@ -381,16 +417,31 @@ async fn serve(
     for account in accounts {
         orders.insert(account.id, account.order);
     }
-    let shop = start(args, &demo_orders, addr, true).await?;
+    let shop = start(
+        args,
+        &demo_orders,
+        addr,
+        true,
+        click_axum::shutdown_signal(),
+    )
+    .await?;
     println!(
         "serving on http://{} (transactions: {}; Merchant API: {})",
         shop.address, shop.store_name, shop.api.base_url
     );
+    let base = format!("http://{}/", shop.address);
     println!(
-        "  Prepare URL:  {}\n  Complete URL: {}",
-        shop.urls.prepare, shop.urls.complete
+        "  Prepare URL:  {}\n  Complete URL: {}\n  Health: {base}livez, {base}readyz{}",
+        shop.urls.prepare,
+        shop.urls.complete,
+        if args.no_metrics {
+            String::new()
+        } else {
+            format!("; metrics: {base}metrics")
+        },
     );
-    tokio::signal::ctrl_c().await?;
+    shop.server.await??;
+    println!("stopped: every callback in flight was answered");
     Ok(())
 }
 
@@ -436,23 +487,38 @@ async fn ceiling(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
         );
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("serving the ceiling on http://{}", listener.local_addr()?);
-    tokio::select! {
-        served = click_axum::serve(listener, app) => served?,
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    click_axum::serve(listener, app)
+        .with_graceful_shutdown(click_axum::shutdown_signal())
+        .await?;
     Ok(())
+}
+
+/// Logs to stdout, as text or JSON. JSON logs every callback (`click_core` at info), one line
+/// each with the span's fields; `RUST_LOG` overrides the levels.
+fn init_logs(format: LogFormat) {
+    let levels = match format {
+        LogFormat::Text => "warn,demo_shop=info",
+        LogFormat::Json => "warn,demo_shop=info,click_core=info,click_axum=info,click_settle=info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(levels));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,demo_shop=info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
     let cli = Cli::parse();
+    init_logs(cli.shop.log_format);
     let temporary = cli.shop.store.temporary_file();
     let outcome = match cli.command {
         None => demo(&cli.shop).await.map(|paid| {

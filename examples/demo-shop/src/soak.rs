@@ -109,7 +109,14 @@ pub(crate) async fn run(args: &ShopArgs, soak: Soak) -> Result<bool, Box<dyn std
             .book
             .insert(Kind::of(n).order(n).parse()?, Order::Payable { amount });
     }
-    let shop = start(args, &orders, "127.0.0.1:0".parse()?, false).await?;
+    let shop = start(
+        args,
+        &orders,
+        "127.0.0.1:0".parse()?,
+        false,
+        std::future::pending(),
+    )
+    .await?;
     let (prepare_url, complete_url) = (
         shop.urls.prepare.to_string(),
         shop.urls.complete.to_string(),
