@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# PostgreSQL against its own limit, in one run on one machine: first pgbench running the smallest
+# honest pair of transactions a payment needs (an insert answered with its id, in autocommit; then
+# a conditional update of that row and an insert into the paid-orders table, in one transaction),
+# then the demo shop on PostgreSQL under the HTTP load tool, with as many clients. Prints both
+# rates and their ratio; then the database round trips per payment, counted as the statements
+# PostgreSQL logs (log_statement = all, for one more instance's sessions) over a short run.
+# Usage: scripts/pg-ceiling.sh   Env: CLIENTS (32), DURATION seconds (10), ORDERS (200000),
+# ROUND_TRIPS (1: count them; 0: skip), CLICK_TEST_POSTGRES_URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+url=${CLICK_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+clients=${CLIENTS:-32}
+duration=${DURATION:-10}
+orders=${ORDERS:-200000}
+count_round_trips=${ROUND_TRIPS:-1}
+cargo build -q --release -p demo-shop -p click-testkit
+work=$(mktemp -d)
+demo=""
+trap 'kill "$demo" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+psql "$url" -q 2>/dev/null <<'SQL'
+DROP SCHEMA IF EXISTS click_pgbench CASCADE;
+CREATE SCHEMA click_pgbench;
+CREATE TABLE click_pgbench.attempts (
+    id BIGSERIAL PRIMARY KEY,
+    merchant_trans_id TEXT NOT NULL,
+    amount_tiyin BIGINT NOT NULL,
+    state SMALLINT NOT NULL DEFAULT 0
+);
+CREATE TABLE click_pgbench.paid (merchant_trans_id TEXT PRIMARY KEY, id BIGINT NOT NULL);
+DROP SCHEMA IF EXISTS click_pg_ceiling CASCADE;
+CREATE SCHEMA click_pg_ceiling;
+SQL
+cat > "$work/pair.sql" <<'SQL'
+\set n random(1, 2000000000)
+INSERT INTO click_pgbench.attempts (merchant_trans_id, amount_tiyin) VALUES ('order-' || :n, 100000) RETURNING id \gset
+BEGIN;
+UPDATE click_pgbench.attempts SET state = 1 WHERE id = :id AND state = 0;
+INSERT INTO click_pgbench.paid (merchant_trans_id, id) VALUES ('order-' || :id, :id);
+COMMIT;
+SQL
+pgbench -n -M prepared -c "$clients" -j 2 -T "$duration" -f "$work/pair.sql" "$url" > "$work/pgbench.txt" 2>&1
+pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.txt" | head -n 1)
+echo "pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s"
+
+store="$url?options=-csearch_path%3Dclick_pg_ceiling"
+prefix="ceiling$(date +%s)-"
+seq -f "${prefix}%.0f:1000" 0 $((orders - 1)) > "$work/orders.txt"
+seq -f "rt-${prefix}%.0f:1000" 0 999 >> "$work/orders.txt"
+target/release/demo-shop serve --no-worker --no-metrics --store "$store" --addr 127.0.0.1:0 \
+    --orders-file "$work/orders.txt" > "$work/demo.log" 2>&1 &
+demo=$!
+for _ in $(seq 1 100); do grep -q "^serving" "$work/demo.log" && break; sleep 0.2; done
+base=$(grep -o 'http://[0-9.:]*' "$work/demo.log" | head -n 1)
+target/release/click-testkit load --base-url "$base" --service-id 101 --secret-key demo-secret-key \
+    --orders "$orders" --prefix "$prefix" --concurrency "$clients" --duration "$duration" > "$work/load.txt" 2>&1 || true
+demo_rate=$(sed -n 's/^pairs:.*= \([0-9]*\) pairs\/s/\1/p' "$work/load.txt")
+latency=$(sed -n 's/^latency: *//p' "$work/load.txt")
+failures=$(sed -n 's/^non-zero answers: //p' "$work/load.txt")
+echo "demo shop on PostgreSQL, $clients connections, $duration s: $demo_rate pairs/s ($latency; non-zero answers: $failures)"
+python3 -c "import sys; print(f'ratio: {float(sys.argv[1]) / float(sys.argv[2]):.2f} of pgbench')" "$demo_rate" "$pgbench_rate"
+
+if [ "$count_round_trips" = "1" ]; then
+    # A second instance whose sessions log every statement: each is one round trip (sqlx sends
+    # one statement at a time and waits for its answer).
+    log=$(ls -t /var/log/postgresql/*.log 2>/dev/null | head -n 1 || true)
+    if [ -z "$log" ] || [ ! -r "$log" ]; then
+        echo "round trips per payment: not counted (no readable PostgreSQL log under /var/log/postgresql)"
+        exit 0
+    fi
+    paid=200
+    target/release/demo-shop serve --no-worker --no-metrics --addr 127.0.0.1:0 \
+        --store "$url?options=-csearch_path%3Dclick_pg_ceiling%20-clog_statement%3Dall" \
+        --orders-file "$work/orders.txt" > "$work/logged.log" 2>&1 &
+    logged=$!
+    for _ in $(seq 1 100); do grep -q "^serving" "$work/logged.log" && break; sleep 0.2; done
+    logged_base=$(grep -o 'http://[0-9.:]*' "$work/logged.log" | head -n 1)
+    sleep 0.5
+    before=$(grep -cE "LOG:  (execute|statement)" "$log" || true)
+    target/release/click-testkit load --base-url "$logged_base" --service-id 101 --secret-key demo-secret-key \
+        --orders "$paid" --prefix "rt-$prefix" --concurrency 1 --duration 60 > "$work/rt.txt" 2>&1 || true
+    sleep 0.5
+    after=$(grep -cE "LOG:  (execute|statement)" "$log" || true)
+    kill "$logged"
+    grep -q "non-zero answers: none" "$work/rt.txt" || { echo "the round-trip run failed:" >&2; cat "$work/rt.txt" >&2; exit 1; }
+    python3 -c "import sys; print(f'round trips per payment: {(int(sys.argv[2]) - int(sys.argv[1])) / int(sys.argv[3]):.1f} (statements PostgreSQL logged over {sys.argv[3]} payments)')" "$before" "$after" "$paid"
+fi
