@@ -53,7 +53,7 @@
 //! | [`transition`] | the Prepare and Complete transitions, written once over a store's primitive [`transition::Steps`] |
 //! | [`memory`] | [`MemoryStore`] and [`MemoryOrders`] |
 //! | [`outbox`] | the settlement outbox every store keeps: reversals, fiscal receipts, expiry of stuck attempts |
-//! | [`checkout`] | payment links, button form, checkout.js snippet, QR code |
+//! | `checkout` | payment links, button form, checkout.js snippet, QR code (feature `checkout`, default) |
 //! | [`routes`] | [`CallbackRoutes`] for adapters: paths, body limit, read timeout; the public URLs |
 //! | [`health`] | the liveness and readiness answers the adapters' health routes send |
 //! | [`metrics`](mod@metrics) | the metrics recorded through the `metrics` facade, their names and labels |
@@ -63,6 +63,7 @@
 //!
 //! | feature | enables |
 //! |---|---|
+//! | `checkout` (default) | `click_core::checkout`: payment links, the button form, the checkout.js snippet, QR codes (`qrcode`) |
 //! | `testing` | `click_core::testing`: [`order_store_conformance!`], a Click callback builder, fault-injecting hooks. Pulls in tokio. |
 //!
 //! # Logging
@@ -77,6 +78,7 @@ pub mod amount;
 pub mod answer;
 pub mod calendar;
 pub mod callback;
+#[cfg(feature = "checkout")]
 pub mod checkout;
 pub mod credentials;
 mod form;

@@ -9,8 +9,28 @@ use click_core::{
     ServiceId, Transaction, TransactionState,
 };
 
-use crate::database::driver::Bind;
 use crate::row;
+
+/// A value bound to a statement's placeholder. (`pub` for the sealed `Driver` of the sqlx
+/// stores; unreachable from outside the crate.)
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(unreachable_pub)
+)]
+pub enum Bind<'a> {
+    /// An integer.
+    Int(i64),
+    /// An integer or `NULL`.
+    OptionalInt(Option<i64>),
+    /// Text.
+    Text(&'a str),
+    /// Text or `NULL`.
+    OptionalText(Option<&'a str>),
+    /// Bytes (a migration's checksum).
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    Bytes(&'a [u8]),
+}
 
 fn code(value: i32) -> Bind<'static> {
     Bind::Int(value.into())

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use crate::binds::Bind;
 use crate::row::{TaskRow, TransactionRow};
 
 /// A database a [`crate::SqlStore`] keeps Click's transactions in: `sqlx::Postgres`
@@ -11,21 +12,7 @@ pub trait Database: driver::Driver {}
 
 pub(crate) mod driver {
     use super::{Future, TaskRow, TransactionRow};
-
-    /// A value bound to a statement's placeholder.
-    #[derive(Debug, Clone, Copy)]
-    pub enum Bind<'a> {
-        /// An integer.
-        Int(i64),
-        /// An integer or `NULL`.
-        OptionalInt(Option<i64>),
-        /// Text.
-        Text(&'a str),
-        /// Text or `NULL`.
-        OptionalText(Option<&'a str>),
-        /// Bytes.
-        Bytes(&'a [u8]),
-    }
+    use crate::binds::Bind;
 
     /// What click-sqlx needs of one database: its statements, and a statement run with binds.
     pub trait Driver: sqlx::Database {
@@ -104,7 +91,7 @@ pub(crate) mod driver {
 /// A statement with `binds` bound to its placeholders, in order.
 pub(crate) fn bound<'q, DB>(
     sql: &'q str,
-    binds: &[driver::Bind<'q>],
+    binds: &[Bind<'q>],
 ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
 where
     DB: sqlx::Database,
@@ -117,10 +104,10 @@ where
     binds
         .iter()
         .fold(sqlx::query(sql), |query, bind| match *bind {
-            driver::Bind::Int(value) => query.bind(value),
-            driver::Bind::OptionalInt(value) => query.bind(value),
-            driver::Bind::Text(value) => query.bind(value),
-            driver::Bind::OptionalText(value) => query.bind(value),
-            driver::Bind::Bytes(value) => query.bind(value),
+            Bind::Int(value) => query.bind(value),
+            Bind::OptionalInt(value) => query.bind(value),
+            Bind::Text(value) => query.bind(value),
+            Bind::OptionalText(value) => query.bind(value),
+            Bind::Bytes(value) => query.bind(value),
         })
 }

@@ -52,6 +52,9 @@
 //! | `mysql` (default) | [`MySqlStore`] | `&mut sqlx::MySqlConnection` |
 //! | `sqlite` (default) | [`SqliteStore`] (on rusqlite, see its page) | `&mut rusqlite::Connection` |
 //!
+//! A service on SQLite alone compiles no sqlx:
+//! `click-sqlx = { version = "0.1", default-features = false, features = ["sqlite"] }`.
+//!
 //! # Atomicity
 //!
 //! Every transition of the state machine is one database transaction, and its exactly-once
@@ -92,19 +95,23 @@
 //! `rusqlite::Error`) kept as the source for the log.
 
 mod binds;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod database;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod row;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod schema;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod store;
 mod tasks;
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub use database::Database;
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
@@ -112,6 +119,7 @@ pub use mysql::MySqlStore;
 pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub use store::SqlStore;
 
 /// The workspace README's examples, compiled as doctests here: this crate sees both click-core and

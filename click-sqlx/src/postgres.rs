@@ -5,7 +5,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, FromRow, PgConnection, Postgres, Row};
 
-use crate::database::driver::{Bind, Driver};
+use crate::binds::Bind;
+use crate::database::driver::Driver;
 use crate::database::{Database, bound};
 use crate::row::{TaskRow, TransactionRow};
 

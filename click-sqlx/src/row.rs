@@ -158,7 +158,8 @@ pub(crate) fn amount_code(amount: Amount) -> i64 {
 }
 
 /// The columns of a transaction, in this order, as every query selects them.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
+#[cfg_attr(any(feature = "postgres", feature = "mysql"), derive(sqlx::FromRow))]
 pub struct TransactionRow {
     pub(crate) click_trans_id: i64,
     pub(crate) service_id: i64,
@@ -176,7 +177,8 @@ pub struct TransactionRow {
 }
 
 /// The columns of a task, then its transaction's.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
+#[cfg_attr(any(feature = "postgres", feature = "mysql"), derive(sqlx::FromRow))]
 pub struct TaskRow {
     pub(crate) task_id: i64,
     pub(crate) task_kind: i32,
@@ -186,7 +188,7 @@ pub struct TaskRow {
     pub(crate) due_at_ms: i64,
     pub(crate) approved: i32,
     pub(crate) note: Option<String>,
-    #[sqlx(flatten)]
+    #[cfg_attr(any(feature = "postgres", feature = "mysql"), sqlx(flatten))]
     pub(crate) transaction: TransactionRow,
 }
 

@@ -3,8 +3,8 @@
 //! `_sqlx_migrations`, which belongs to the application), each version once, with a checksum that
 //! refuses an edited migration.
 
+use crate::binds::Bind;
 use crate::database::Database;
-use crate::database::driver::Bind;
 
 /// Applies every embedded migration not applied yet, on one connection, under the database's
 /// migration lock.

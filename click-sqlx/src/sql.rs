@@ -3,7 +3,12 @@
 //! re-reads what it wrote. State, kind and status codes are always bound from [`crate::row`], never
 //! written into the text. `click_transactions` is `t` and `click_outbox` is `o` in every query.
 
-/// Every statement a store runs.
+/// Every statement a store runs. (`pub` for the sealed `Driver` of the sqlx stores; a few fields
+/// only they read.)
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(unreachable_pub, dead_code)
+)]
 pub struct Sql {
     /// One transaction by `merchant_prepare_id` (binds: merchant_prepare_id).
     pub(crate) select_transaction: &'static str,
@@ -65,12 +70,14 @@ pub struct Sql {
 
 /// How a worker claims due tasks.
 pub(crate) enum ClaimTasks {
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     /// One statement that marks the claim (binds: claim_token, claimed_until_ms, pending status,
     /// now, now, limit).
     Update(&'static str),
     /// A locking select of the task ids (binds: pending status, now, now, limit), then an update
     /// of each (binds: claim_token, claimed_until_ms, task_id): MySQL cannot update a table it
     /// selects from in one statement.
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     SelectThenUpdate {
         /// The select.
         select: &'static str,
@@ -107,6 +114,7 @@ macro_rules! task_columns {
 }
 
 /// The columns of a transaction, as PostgreSQL and SQLite read them.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 macro_rules! plain_columns {
     () => {
         columns!("t.merchant_trans_id")

@@ -34,8 +34,8 @@ use click_core::{
 };
 
 use crate::binds;
+use crate::binds::Bind;
 use crate::database::Database;
-use crate::database::driver::Bind;
 use crate::row::TransactionRow;
 
 /// Click's transactions in a SQL database `D`, beside the merchant's own tables; hooks `H`

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use click_core::outbox::{self, Claim, Settled, TaskCounts, TaskKind, TaskStatus, TaskUpdate};
 use click_core::{MerchantPrepareId, StoreError};
 
-use crate::database::driver::Bind;
+use crate::binds::Bind;
 use crate::row::{self, millis};
 
 /// Counts from `(kind, status, count)` rows.

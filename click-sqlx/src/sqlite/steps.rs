@@ -17,7 +17,7 @@ use rusqlite::{Connection, ToSql};
 
 use super::worker::Waiter;
 use crate::binds;
-use crate::database::driver::Bind;
+use crate::binds::Bind;
 use crate::row::{TaskRow, TransactionRow, millis};
 use crate::sql::{ClaimTasks, SQLITE};
 use crate::tasks::{TaskChange, claim_token, counts, settlement};
@@ -33,6 +33,7 @@ impl ToSql for Bind<'_> {
             Bind::OptionalText(value) => {
                 value.map_or(ToSqlOutput::Owned(Value::Null), ToSqlOutput::from)
             }
+            #[cfg(any(feature = "postgres", feature = "mysql"))]
             Bind::Bytes(value) => ToSqlOutput::from(value),
         })
     }

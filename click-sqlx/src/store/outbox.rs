@@ -8,8 +8,8 @@ use click_core::{ClickPaydocId, MerchantPrepareId, ServiceId, StoreError, Transa
 
 use super::{SqlStore, backend, transactions};
 use crate::binds;
+use crate::binds::Bind;
 use crate::database::Database;
-use crate::database::driver::Bind;
 use crate::row::{TaskRow, millis};
 use crate::sql::ClaimTasks;
 use crate::tasks::{TaskChange, claim_token, counts, settlement};
