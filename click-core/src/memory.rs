@@ -344,15 +344,9 @@ impl Steps for MemoryUnit<'_> {
         Ok(())
     }
 
-    async fn savepoint(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+    async fn restart(&mut self) -> Result<(), StoreError> {
+        // Nothing is applied before the commit: forgetting the writes undoes them.
+        self.writes.clear();
         Ok(())
     }
 
@@ -445,5 +439,10 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for MemoryOrders {
         }
         book.deliveries.push(payment.clone());
         Ok(())
+    }
+
+    /// Nothing to reserve: the book changes only on delivery.
+    fn reserves_orders(&self) -> bool {
+        false
     }
 }

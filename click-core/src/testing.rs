@@ -230,6 +230,7 @@ struct Faults {
     fail_reserve: AtomicBool,
     fail_deliver: AtomicBool,
     want_receipts: AtomicBool,
+    reserve_nothing: AtomicBool,
     delay_ms: AtomicU64,
     reserves: AtomicUsize,
     releases: AtomicUsize,
@@ -360,6 +361,12 @@ impl TestOrders {
         self.faults.fail_deliver.store(fail, Ordering::SeqCst);
     }
 
+    /// Makes the hooks declare that they reserve nothing (`reserves_orders` answers `false`, and
+    /// `reserve` does nothing), so a SQL store records Prepares outside a database transaction.
+    pub fn reserve_nothing(&self, nothing: bool) {
+        self.faults.reserve_nothing.store(nothing, Ordering::SeqCst);
+    }
+
     /// Makes `wants_receipt` answer yes (or no again) for every payment.
     pub fn want_receipts(&self, want: bool) {
         self.faults.want_receipts.store(want, Ordering::SeqCst);
@@ -422,12 +429,19 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for TestOrders {
     }
 
     async fn reserve(&self, _cx: &mut Cx, _payment: &Transaction) -> Result<(), BoxError> {
+        if self.faults.reserve_nothing.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         self.pause(Hook::Reserve).await;
         if self.faults.fail_reserve.load(Ordering::SeqCst) {
             return Err(InjectedFailure("reserve").into());
         }
         self.faults.reserves.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    fn reserves_orders(&self) -> bool {
+        !self.faults.reserve_nothing.load(Ordering::SeqCst)
     }
 
     async fn deliver(&self, cx: &mut Cx, payment: &Transaction) -> Result<(), BoxError> {
@@ -707,6 +721,7 @@ macro_rules! order_store_conformance {
             concurrent_completes_of_two_attempts_deliver_once,
             concurrent_confirm_and_cancel_agree,
             concurrent_identical_prepares_share_one_prepare_id,
+            prepares_without_reservations_keep_their_guarantees,
         );
     };
 }

@@ -10,11 +10,13 @@
 //!   `merchant_trans_id` is returned unchanged), the reserve hook runs, and the unit commits. A
 //!   failing reservation rolls everything back.
 //! - **Complete**: the transaction leaves [`TransactionState::Prepared`] (or, if it already left,
-//!   nothing changes). A cancel (or an expiry) runs the release hook in a savepoint (its failure is
-//!   logged, the cancel stands). A confirm of a one-time order claims the order first — a claim
+//!   nothing changes). A cancel (or an expiry) runs the release hook (its failure is logged, the
+//!   cancel stands). A confirm of a one-time order claims the order in the same step — a claim
 //!   held by another transaction makes this one [`ReversalReason::OrderAlreadyPaid`] — then runs
-//!   the delivery hook in a savepoint: a failing delivery rolls back the hook's own writes and
-//!   makes the transaction [`ReversalReason::DeliveryFailed`].
+//!   the delivery hook. A failing hook's own writes are undone by starting the unit over
+//!   ([`Steps::restart`]) and doing the transition again without the hook: the cancel stands, and
+//!   a failed delivery makes the transaction [`ReversalReason::DeliveryFailed`]. (No savepoint:
+//!   the common path costs no round trip for it.)
 //! - **Settlement tasks** ([`crate::outbox`]) are recorded in the same unit: "reverse" whenever a
 //!   transaction becomes reversal due, "fiscalize" for a delivered payment whose hooks want a
 //!   receipt.
@@ -32,7 +34,7 @@ use std::future::Future;
 use crate::ids::{MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::outbox::TaskKind;
 use crate::store::{
-    BoxError, NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason, StoreError,
+    NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason, StoreError,
     Transaction, TransactionState, Transition,
 };
 
@@ -106,14 +108,35 @@ pub trait Steps: Send {
         merchant_prepare_id: MerchantPrepareId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Opens a savepoint around a hook (a no-op where hooks write nothing of the store's).
-    fn savepoint(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Undoes everything the unit did, a hook's writes included, and leaves it open as if just
+    /// begun (on the path where a hook failed).
+    fn restart(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Keeps what the hook wrote since [`savepoint`](Self::savepoint).
-    fn release_savepoint(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Inserts a prepared attempt as [`insert_attempt`](Self::insert_attempt) does, unless it is
+    /// for a one-time order that already has a debited transaction (`None`). By default
+    /// [`insert_unless_paid_by_steps`]; a store may do it in one statement.
+    fn insert_unless_paid(
+        &mut self,
+        new: &NewPrepare,
+    ) -> impl Future<Output = Result<Option<Inserted>, StoreError>> + Send
+    where
+        Self: Sized,
+    {
+        insert_unless_paid_by_steps(self, new)
+    }
 
-    /// Undoes what the hook wrote since [`savepoint`](Self::savepoint), and closes it.
-    fn rollback_to_savepoint(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Moves a prepared transaction to confirmed and, for a one-time order, claims the order for
+    /// it: the row as moved and whether it holds its order (always, for a top-up), or `None` if
+    /// it was not prepared. By default [`confirm_by_steps`]; a store may do it in one statement.
+    fn confirm(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> impl Future<Output = Result<Option<(Transaction, bool)>, StoreError>> + Send
+    where
+        Self: Sized,
+    {
+        confirm_by_steps(self, merchant_prepare_id)
+    }
 
     /// Makes everything the unit did durable and visible.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send
@@ -126,6 +149,56 @@ pub trait Steps: Send {
         Self: Sized;
 }
 
+/// [`Steps::insert_unless_paid`] from the primitive steps: [`Steps::order_paid`] for a one-time
+/// order, then [`Steps::insert_attempt`].
+///
+/// # Errors
+///
+/// A step failed.
+pub async fn insert_unless_paid_by_steps<S: Steps>(
+    steps: &mut S,
+    new: &NewPrepare,
+) -> Result<Option<Inserted>, StoreError> {
+    if new.kind == PaymentKind::Order
+        && steps
+            .order_paid(new.service_id, &new.merchant_trans_id)
+            .await?
+    {
+        return Ok(None);
+    }
+    steps.insert_attempt(new).await.map(Some)
+}
+
+/// [`Steps::confirm`] from the primitive steps: [`Steps::update_state`], then
+/// [`Steps::claim_order`] for a one-time order.
+///
+/// # Errors
+///
+/// A step failed.
+pub async fn confirm_by_steps<S: Steps>(
+    steps: &mut S,
+    merchant_prepare_id: MerchantPrepareId,
+) -> Result<Option<(Transaction, bool)>, StoreError> {
+    let moved = steps
+        .update_state(
+            merchant_prepare_id,
+            TransactionState::Prepared,
+            TransactionState::Confirmed,
+            Some(confirm_id(merchant_prepare_id)),
+        )
+        .await?;
+    let Some(transaction) = moved else {
+        return Ok(None);
+    };
+    let holds = transaction.kind != PaymentKind::Order || steps.claim_order(&transaction).await?;
+    Ok(Some((transaction, holds)))
+}
+
+/// The `merchant_confirm_id` of a confirmed transaction: its `merchant_prepare_id`.
+pub fn confirm_id(merchant_prepare_id: MerchantPrepareId) -> MerchantConfirmId {
+    MerchantConfirmId::new(merchant_prepare_id.get())
+}
+
 /// Records a Prepare in `steps` and reserves the order through `hooks`, then commits.
 ///
 /// # Errors
@@ -136,19 +209,15 @@ where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
 {
-    if new.kind == PaymentKind::Order
-        && steps
-            .order_paid(new.service_id, &new.merchant_trans_id)
-            .await?
-    {
-        steps.rollback().await?;
-        return Ok(Prepared::OrderAlreadyPaid);
-    }
-    let merchant_prepare_id = match steps.insert_attempt(&new).await? {
-        Inserted::New(id) => id,
-        Inserted::Existing(existing) => {
+    let merchant_prepare_id = match steps.insert_unless_paid(&new).await? {
+        Some(Inserted::New(id)) => id,
+        Some(Inserted::Existing(existing)) => {
             steps.rollback().await?;
             return Ok(Prepared::Existing(existing));
+        }
+        None => {
+            steps.rollback().await?;
+            return Ok(Prepared::OrderAlreadyPaid);
         }
     };
     let transaction = new.prepared(merchant_prepare_id);
@@ -168,7 +237,7 @@ where
 ///
 /// A step failed; nothing was changed.
 pub async fn complete<S, H>(
-    mut steps: S,
+    steps: S,
     hooks: &H,
     merchant_prepare_id: MerchantPrepareId,
     to: Outcome,
@@ -177,43 +246,36 @@ where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
 {
-    let (state, confirm_id) = match to {
-        Outcome::Confirm => (
-            TransactionState::Confirmed,
-            Some(MerchantConfirmId::new(merchant_prepare_id.get())),
-        ),
-        Outcome::Cancel => (TransactionState::Cancelled, None),
-        Outcome::Expire => (TransactionState::Expired, None),
-    };
-    let moved = steps
-        .update_state(
-            merchant_prepare_id,
-            TransactionState::Prepared,
-            state,
-            confirm_id,
-        )
-        .await?;
-    let Some(mut transaction) = moved else {
-        let current = steps
-            .transaction(merchant_prepare_id)
-            .await?
-            .ok_or(StoreError::UnknownTransaction(merchant_prepare_id))?;
-        steps.rollback().await?;
-        return Ok(Transition::Unchanged(current));
-    };
-    if to != Outcome::Confirm {
-        let released = in_savepoint(&mut steps, hooks, Hook::Release, &transaction).await?;
-        if let Err(error) = released {
-            tracing::warn!(
-                merchant_prepare_id = merchant_prepare_id.get(),
-                error = error.as_ref() as &dyn std::error::Error,
-                "release hook failed; the cancel stands"
-            );
+    match to {
+        Outcome::Confirm => confirm(steps, hooks, merchant_prepare_id).await,
+        Outcome::Cancel => {
+            cancel(
+                steps,
+                hooks,
+                merchant_prepare_id,
+                TransactionState::Cancelled,
+            )
+            .await
         }
-        steps.commit().await?;
-        return Ok(Transition::Cancelled(transaction));
+        Outcome::Expire => {
+            cancel(steps, hooks, merchant_prepare_id, TransactionState::Expired).await
+        }
     }
-    if transaction.kind == PaymentKind::Order && !steps.claim_order(&transaction).await? {
+}
+
+async fn confirm<S, H>(
+    mut steps: S,
+    hooks: &H,
+    merchant_prepare_id: MerchantPrepareId,
+) -> Result<Transition, StoreError>
+where
+    S: Steps,
+    H: OrderHooks<S::Cx> + ?Sized,
+{
+    let Some((mut transaction, holds)) = steps.confirm(merchant_prepare_id).await? else {
+        return unchanged(steps, merchant_prepare_id).await;
+    };
+    if !holds {
         let reason = ReversalReason::OrderAlreadyPaid;
         mark_reversal_due(&mut steps, &mut transaction, reason).await?;
         steps.commit().await?;
@@ -221,15 +283,31 @@ where
     }
     // Decided before the hook runs, on what the hook will be given.
     let receipt = hooks.wants_receipt(&transaction);
-    let delivered = in_savepoint(&mut steps, hooks, Hook::Deliver, &transaction).await?;
-    if let Err(error) = delivered {
+    if let Err(error) = hooks.deliver(steps.cx(), &transaction).await {
         tracing::error!(
             merchant_prepare_id = merchant_prepare_id.get(),
             error = error.as_ref() as &dyn std::error::Error,
             "delivery hook failed after Click debited the customer"
         );
-        mark_reversal_due(&mut steps, &mut transaction, ReversalReason::DeliveryFailed).await?;
-    } else if receipt {
+        // Undo the hook's writes, then confirm again, without it, as due for reversal.
+        steps.restart().await?;
+        let Some((mut transaction, holds)) = steps.confirm(merchant_prepare_id).await? else {
+            return unchanged(steps, merchant_prepare_id).await;
+        };
+        let reason = if holds {
+            ReversalReason::DeliveryFailed
+        } else {
+            ReversalReason::OrderAlreadyPaid
+        };
+        mark_reversal_due(&mut steps, &mut transaction, reason).await?;
+        steps.commit().await?;
+        return Ok(if holds {
+            Transition::Confirmed(transaction)
+        } else {
+            Transition::OrderAlreadyPaid(transaction)
+        });
+    }
+    if receipt {
         steps
             .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
             .await?;
@@ -238,35 +316,54 @@ where
     Ok(Transition::Confirmed(transaction))
 }
 
-/// The hooks a transition runs in a savepoint.
-#[derive(Debug, Clone, Copy)]
-enum Hook {
-    Deliver,
-    Release,
-}
-
-/// Runs a hook inside a savepoint that keeps its writes only if it succeeds. The outer error is
-/// a failed step; the inner one the hook's.
-async fn in_savepoint<S, H>(
-    steps: &mut S,
+/// Cancels (or expires) a prepared transaction, releasing its reservation.
+async fn cancel<S, H>(
+    mut steps: S,
     hooks: &H,
-    hook: Hook,
-    transaction: &Transaction,
-) -> Result<Result<(), BoxError>, StoreError>
+    merchant_prepare_id: MerchantPrepareId,
+    state: TransactionState,
+) -> Result<Transition, StoreError>
 where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
 {
-    steps.savepoint().await?;
-    let outcome = match hook {
-        Hook::Deliver => hooks.deliver(steps.cx(), transaction).await,
-        Hook::Release => hooks.release(steps.cx(), transaction).await,
+    let from = TransactionState::Prepared;
+    let moved = steps
+        .update_state(merchant_prepare_id, from, state, None)
+        .await?;
+    let Some(transaction) = moved else {
+        return unchanged(steps, merchant_prepare_id).await;
     };
-    match outcome {
-        Ok(()) => steps.release_savepoint().await?,
-        Err(_) => steps.rollback_to_savepoint().await?,
+    if let Err(error) = hooks.release(steps.cx(), &transaction).await {
+        tracing::warn!(
+            merchant_prepare_id = merchant_prepare_id.get(),
+            error = error.as_ref() as &dyn std::error::Error,
+            "release hook failed; the cancel stands"
+        );
+        // Undo the hook's writes; the cancel stands without them.
+        steps.restart().await?;
+        let moved = steps
+            .update_state(merchant_prepare_id, from, state, None)
+            .await?;
+        if moved.is_none() {
+            return unchanged(steps, merchant_prepare_id).await;
+        }
     }
-    Ok(outcome)
+    steps.commit().await?;
+    Ok(Transition::Cancelled(transaction))
+}
+
+/// A transaction that had already left [`TransactionState::Prepared`]: nothing changes.
+async fn unchanged<S: Steps>(
+    mut steps: S,
+    merchant_prepare_id: MerchantPrepareId,
+) -> Result<Transition, StoreError> {
+    let current = steps
+        .transaction(merchant_prepare_id)
+        .await?
+        .ok_or(StoreError::UnknownTransaction(merchant_prepare_id))?;
+    steps.rollback().await?;
+    Ok(Transition::Unchanged(current))
 }
 
 async fn mark_reversal_due<S: Steps>(

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use click_core::outbox::{TaskFilter, TaskKind, TaskStatus};
 use click_core::{
     ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare,
-    ServiceId, Transaction, TransactionState,
+    PaymentKind, ServiceId, Transaction, TransactionState,
 };
 
 use crate::row;
@@ -36,18 +36,16 @@ fn code(value: i32) -> Bind<'static> {
     Bind::Int(value.into())
 }
 
-/// `select_attempt` and `select_attempt_latest`.
-pub(crate) fn attempt<'a>(
+/// `select_prepared_attempt` and `select_prepared_attempt_latest`.
+pub(crate) fn prepared_attempt<'a>(
     service_id: ServiceId,
     click_trans_id: ClickTransId,
     merchant_trans_id: &'a MerchantTransId,
-    state: TransactionState,
-) -> [Bind<'a>; 4] {
+) -> [Bind<'a>; 3] {
     [
         Bind::Int(service_id.get()),
         Bind::Int(click_trans_id.get()),
         Bind::Text(merchant_trans_id.as_str()),
-        code(row::state_code(state)),
     ]
 }
 
@@ -74,6 +72,35 @@ pub(crate) fn insert_transaction(new: &NewPrepare) -> [Bind<'_>; 8] {
         code(row::PREPARED),
         Bind::Int(row::millis(new.prepared_at)),
     ]
+}
+
+/// `insert_unless_paid`: `insert_transaction`'s, then the one-time order's kind code.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn insert_unless_paid(new: &NewPrepare) -> [Bind<'_>; 9] {
+    let [a, b, c, d, e, f, g, h] = insert_transaction(new);
+    [
+        a,
+        b,
+        c,
+        d,
+        e,
+        f,
+        g,
+        h,
+        code(row::kind_code(PaymentKind::Order)),
+    ]
+}
+
+/// `confirm`: `update_state`'s from prepared to confirmed, then the one-time order's kind code.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn confirm(merchant_prepare_id: MerchantPrepareId) -> [Bind<'static>; 5] {
+    let [a, b, c, d] = update_state(
+        merchant_prepare_id,
+        TransactionState::Prepared,
+        TransactionState::Confirmed,
+        Some(click_core::transition::confirm_id(merchant_prepare_id)),
+    );
+    [a, b, c, d, code(row::kind_code(PaymentKind::Order))]
 }
 
 /// `update_state`.

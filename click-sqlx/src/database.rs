@@ -4,14 +4,14 @@
 use std::future::Future;
 
 use crate::binds::Bind;
-use crate::row::{TaskRow, TransactionRow};
+use crate::row::{ConfirmedRow, TaskRow, TransactionRow};
 
 /// A database a [`crate::SqlStore`] keeps Click's transactions in: `sqlx::Postgres`
 /// ([`crate::PgStore`]) or `sqlx::MySql` ([`crate::MySqlStore`]). Sealed: click-sqlx implements it.
 pub trait Database: driver::Driver {}
 
 pub(crate) mod driver {
-    use super::{Future, TaskRow, TransactionRow};
+    use super::{ConfirmedRow, Future, TaskRow, TransactionRow};
     use crate::binds::Bind;
 
     /// What click-sqlx needs of one database: its statements, and a statement run with binds.
@@ -30,6 +30,13 @@ pub(crate) mod driver {
             sql: &'static str,
             binds: &[Bind<'_>],
         ) -> impl Future<Output = Result<Vec<TransactionRow>, sqlx::Error>> + Send;
+
+        /// The row a confirm statement returns, if it moved one.
+        fn confirmed(
+            conn: &mut Self::Connection,
+            sql: &'static str,
+            binds: &[Bind<'_>],
+        ) -> impl Future<Output = Result<Option<ConfirmedRow>, sqlx::Error>> + Send;
 
         /// The task rows a statement returns.
         fn task_rows(

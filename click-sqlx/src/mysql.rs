@@ -8,7 +8,7 @@ use sqlx::{Executor, FromRow, MySql, MySqlConnection, Row};
 use crate::binds::Bind;
 use crate::database::driver::Driver;
 use crate::database::{Database, bound};
-use crate::row::{TaskRow, TransactionRow};
+use crate::row::{ConfirmedRow, TaskRow, TransactionRow};
 
 /// Click's transactions in MySQL or MariaDB (InnoDB); hooks receive the open
 /// `MySqlConnection`.
@@ -45,6 +45,18 @@ impl Driver for MySql {
             .iter()
             .map(TransactionRow::from_row)
             .collect()
+    }
+
+    async fn confirmed(
+        conn: &mut MySqlConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Option<ConfirmedRow>, sqlx::Error> {
+        bound(sql, binds)
+            .fetch_optional(conn)
+            .await?
+            .map(|row| ConfirmedRow::from_row(&row))
+            .transpose()
     }
 
     async fn task_rows(

@@ -8,7 +8,7 @@ use sqlx::{Executor, FromRow, PgConnection, Postgres, Row};
 use crate::binds::Bind;
 use crate::database::driver::Driver;
 use crate::database::{Database, bound};
-use crate::row::{TaskRow, TransactionRow};
+use crate::row::{ConfirmedRow, TaskRow, TransactionRow};
 
 /// Click's transactions in PostgreSQL; hooks receive the open `PgConnection`.
 ///
@@ -42,6 +42,18 @@ impl Driver for Postgres {
             .iter()
             .map(TransactionRow::from_row)
             .collect()
+    }
+
+    async fn confirmed(
+        conn: &mut PgConnection,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<Option<ConfirmedRow>, sqlx::Error> {
+        bound(sql, binds)
+            .fetch_optional(conn)
+            .await?
+            .map(|row| ConfirmedRow::from_row(&row))
+            .transpose()
     }
 
     async fn task_rows(

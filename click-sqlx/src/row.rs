@@ -176,6 +176,15 @@ pub struct TransactionRow {
     pub(crate) receipt_url: Option<String>,
 }
 
+/// A transaction moved to confirmed, and whether it holds its one-time order.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[derive(Debug, sqlx::FromRow)]
+pub struct ConfirmedRow {
+    #[sqlx(flatten)]
+    pub(crate) transaction: TransactionRow,
+    pub(crate) holds: bool,
+}
+
 /// The columns of a task, then its transaction's.
 #[derive(Debug)]
 #[cfg_attr(any(feature = "postgres", feature = "mysql"), derive(sqlx::FromRow))]
@@ -265,10 +274,31 @@ impl TryFrom<TaskRow> for Task {
 mod tests {
     use super::PREPARED;
 
-    /// The unique index of prepared attempts is DDL, where no bind exists: it spells the code of
+    /// The unique index of prepared attempts is DDL, where no bind exists, and the lookups of a
+    /// prepared attempt must match it even in a generic plan: they spell the code of
     /// [`PREPARED`] as text, and must spell this one.
     #[test]
-    fn the_migrations_spell_the_prepared_code() {
+    fn the_migrations_and_lookups_spell_the_prepared_code() {
+        #[allow(unused_mut)]
+        let mut lookups: Vec<&str> = Vec::new();
+        #[cfg(feature = "postgres")]
+        lookups.extend([
+            crate::sql::DOLLAR.select_prepared_attempt,
+            crate::sql::DOLLAR.select_prepared_attempt_latest,
+        ]);
+        #[cfg(feature = "mysql")]
+        lookups.extend([
+            crate::sql::QUESTION.select_prepared_attempt,
+            crate::sql::QUESTION.select_prepared_attempt_latest,
+        ]);
+        #[cfg(feature = "sqlite")]
+        lookups.extend([
+            crate::sql::SQLITE.select_prepared_attempt,
+            crate::sql::SQLITE.select_prepared_attempt_latest,
+        ]);
+        for sql in lookups {
+            assert!(sql.contains(&format!("t.state = {PREPARED}")), "{sql}");
+        }
         for sql in [
             include_str!("../migrations/postgres/2_attempts_by_merchant_prepare_id.sql"),
             include_str!("../migrations/mysql/2_attempts_by_merchant_prepare_id.sql"),

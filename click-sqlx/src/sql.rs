@@ -12,12 +12,13 @@
 pub struct Sql {
     /// One transaction by `merchant_prepare_id` (binds: merchant_prepare_id).
     pub(crate) select_transaction: &'static str,
-    /// The attempt of (service_id, click_trans_id, merchant_trans_id) in a state (binds: those
-    /// three, state).
-    pub(crate) select_attempt: &'static str,
-    /// [`select_attempt`](Self::select_attempt) as a locking read, which sees the latest
-    /// committed row even inside an older snapshot.
-    pub(crate) select_attempt_latest: &'static str,
+    /// The prepared attempt of (service_id, click_trans_id, merchant_trans_id) (binds: those
+    /// three). It spells the prepared state's code, as the partial unique index does, so that
+    /// even a generic plan made on an empty table looks the row up by that index.
+    pub(crate) select_prepared_attempt: &'static str,
+    /// [`select_prepared_attempt`](Self::select_prepared_attempt) as a locking read, which sees
+    /// the latest committed row even inside an older snapshot.
+    pub(crate) select_prepared_attempt_latest: &'static str,
     /// Every transaction of a `click_trans_id`, oldest first (binds: click_trans_id).
     pub(crate) select_transactions_of: &'static str,
     /// Every transaction in either of two states whose reversal is not settled, oldest first
@@ -32,6 +33,16 @@ pub struct Sql {
     /// Moves a transaction from one state to another (binds: state, merchant_confirm_id,
     /// merchant_prepare_id, expected state). On PostgreSQL it returns the row.
     pub(crate) update_state: &'static str,
+    /// [`insert_transaction`](Self::insert_transaction) unless the one-time order is claimed, in
+    /// one statement (binds: insert_transaction's, then the one-time order's kind); `None` where
+    /// it takes two.
+    pub(crate) insert_unless_paid: Option<&'static str>,
+    /// Moves a prepared transaction to confirmed and claims its one-time order, in one statement
+    /// that returns the row and `holds` (binds: update_state's, then the one-time order's kind);
+    /// `None` where it takes two.
+    pub(crate) confirm: Option<&'static str>,
+    /// Undoes an open transaction and opens another (one script).
+    pub(crate) restart: &'static str,
     /// Whether [`update_state`](Self::update_state) returns the row it moved.
     pub(crate) update_returns_row: bool,
     /// Claims a one-time order (binds: service_id, merchant_trans_id, merchant_prepare_id). If it
@@ -86,13 +97,6 @@ pub(crate) enum ClaimTasks {
     },
 }
 
-/// The savepoint around a merchant's hook (the same words on every database).
-pub(crate) const SAVEPOINT: &str = "SAVEPOINT click_hook";
-/// Keeps the hook's writes.
-pub(crate) const RELEASE_SAVEPOINT: &str = "RELEASE SAVEPOINT click_hook";
-/// Undoes the hook's writes.
-pub(crate) const ROLLBACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT click_hook";
-
 /// The columns of a transaction, from `t`, every dialect but MySQL's `merchant_trans_id`.
 macro_rules! columns {
     ($merchant_trans_id:literal) => {
@@ -137,12 +141,12 @@ macro_rules! pg_select {
 #[cfg(feature = "postgres")]
 pub(crate) const DOLLAR: Sql = Sql {
     select_transaction: pg_select!("t.merchant_prepare_id = $1"),
-    select_attempt: pg_select!(
-        "t.service_id = $1 AND t.click_trans_id = $2 AND t.merchant_trans_id = $3 AND t.state = $4"
+    select_prepared_attempt: pg_select!(
+        "t.service_id = $1 AND t.click_trans_id = $2 AND t.merchant_trans_id = $3 AND t.state = 0"
     ),
     // READ COMMITTED: every statement sees what committed before it.
-    select_attempt_latest: pg_select!(
-        "t.service_id = $1 AND t.click_trans_id = $2 AND t.merchant_trans_id = $3 AND t.state = $4"
+    select_prepared_attempt_latest: pg_select!(
+        "t.service_id = $1 AND t.click_trans_id = $2 AND t.merchant_trans_id = $3 AND t.state = 0"
     ),
     select_transactions_of: pg_select!("t.click_trans_id = $1 ORDER BY t.merchant_prepare_id"),
     select_reversals_due: pg_select!(
@@ -161,6 +165,26 @@ pub(crate) const DOLLAR: Sql = Sql {
          RETURNING ",
         plain_columns!()
     ),
+    insert_unless_paid: Some(
+        "INSERT INTO click_transactions \
+         (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
+          amount_tiyin, kind, state, prepared_at_ms) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE $6 <> $9 OR NOT EXISTS \
+         (SELECT 1 FROM click_paid_orders p WHERE p.service_id = $2 AND p.merchant_trans_id = $4) \
+         ON CONFLICT DO NOTHING RETURNING merchant_prepare_id",
+    ),
+    confirm: Some(concat!(
+        "WITH moved AS (UPDATE click_transactions AS t SET state = $1, merchant_confirm_id = $2, \
+         updated_at = CURRENT_TIMESTAMP WHERE t.merchant_prepare_id = $3 AND t.state = $4 \
+         RETURNING ",
+        plain_columns!(),
+        "), claimed AS (INSERT INTO click_paid_orders \
+         (service_id, merchant_trans_id, merchant_prepare_id) \
+         SELECT service_id, merchant_trans_id, merchant_prepare_id FROM moved WHERE kind = $5 \
+         ON CONFLICT DO NOTHING RETURNING merchant_prepare_id) \
+         SELECT moved.*, (moved.kind <> $5 OR EXISTS (SELECT 1 FROM claimed)) AS holds FROM moved"
+    )),
+    restart: "ROLLBACK; BEGIN",
     update_returns_row: true,
     claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
                   merchant_prepare_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -239,12 +263,12 @@ macro_rules! mysql_columns {
 #[cfg(feature = "mysql")]
 pub(crate) const QUESTION: Sql = Sql {
     select_transaction: mysql_select!("t.merchant_prepare_id = ?"),
-    select_attempt: mysql_select!(
-        "t.service_id = ? AND t.click_trans_id = ? AND t.merchant_trans_id = ? AND t.state = ?"
+    select_prepared_attempt: mysql_select!(
+        "t.service_id = ? AND t.click_trans_id = ? AND t.merchant_trans_id = ? AND t.state = 0"
     ),
     // REPEATABLE READ keeps the transaction's first snapshot; a locking read sees past it.
-    select_attempt_latest: mysql_select!(
-        "t.service_id = ? AND t.click_trans_id = ? AND t.merchant_trans_id = ? AND t.state = ? \
+    select_prepared_attempt_latest: mysql_select!(
+        "t.service_id = ? AND t.click_trans_id = ? AND t.merchant_trans_id = ? AND t.state = 0 \
          LOCK IN SHARE MODE"
     ),
     select_transactions_of: mysql_select!("t.click_trans_id = ? ORDER BY t.merchant_prepare_id"),
@@ -259,6 +283,9 @@ pub(crate) const QUESTION: Sql = Sql {
                          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     update_state: "UPDATE click_transactions SET state = ?, merchant_confirm_id = ?, \
                    updated_at = CURRENT_TIMESTAMP(6) WHERE merchant_prepare_id = ? AND state = ?",
+    insert_unless_paid: None,
+    confirm: None,
+    restart: "ROLLBACK; BEGIN",
     update_returns_row: false,
     claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
                   merchant_prepare_id) VALUES (?, ?, ?)",
@@ -328,11 +355,11 @@ macro_rules! sqlite_select {
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE: Sql = Sql {
     select_transaction: sqlite_select!("t.merchant_prepare_id = ?1"),
-    select_attempt: sqlite_select!(
-        "t.service_id = ?1 AND t.click_trans_id = ?2 AND t.merchant_trans_id = ?3 AND t.state = ?4"
+    select_prepared_attempt: sqlite_select!(
+        "t.service_id = ?1 AND t.click_trans_id = ?2 AND t.merchant_trans_id = ?3 AND t.state = 0"
     ),
-    select_attempt_latest: sqlite_select!(
-        "t.service_id = ?1 AND t.click_trans_id = ?2 AND t.merchant_trans_id = ?3 AND t.state = ?4"
+    select_prepared_attempt_latest: sqlite_select!(
+        "t.service_id = ?1 AND t.click_trans_id = ?2 AND t.merchant_trans_id = ?3 AND t.state = 0"
     ),
     select_transactions_of: sqlite_select!("t.click_trans_id = ?1 ORDER BY t.merchant_prepare_id"),
     select_reversals_due: sqlite_select!(
@@ -346,6 +373,10 @@ pub(crate) const SQLITE: Sql = Sql {
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     update_state: "UPDATE click_transactions SET state = ?1, merchant_confirm_id = ?2, \
                    updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = ?3 AND state = ?4",
+    insert_unless_paid: None,
+    confirm: None,
+    // A transition is a savepoint inside the writer's transaction.
+    restart: "ROLLBACK TO click_transition",
     update_returns_row: false,
     claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
                   merchant_prepare_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",

@@ -93,7 +93,18 @@ impl<D: Database, H> SqlStore<D, H> {
 
     async fn begin(&self) -> Result<SqlSteps<D>, StoreError> {
         let tx = self.pool.begin().await.map_err(backend)?;
-        Ok(SqlSteps { tx })
+        Ok(SqlSteps {
+            unit: Unit::Transaction(tx),
+        })
+    }
+
+    /// A unit in autocommit, for a Prepare whose hooks reserve nothing: its one write commits by
+    /// itself.
+    async fn autocommit(&self) -> Result<SqlSteps<D>, StoreError> {
+        let conn = self.pool.acquire().await.map_err(backend)?;
+        Ok(SqlSteps {
+            unit: Unit::Autocommit(conn),
+        })
     }
 }
 
@@ -171,13 +182,11 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
         click_trans_id: ClickTransId,
         merchant_trans_id: &MerchantTransId,
     ) -> Result<Option<Transaction>, StoreError> {
-        let binds = binds::attempt(
-            service_id,
-            click_trans_id,
-            merchant_trans_id,
-            TransactionState::Prepared,
-        );
-        Ok(self.read(D::SQL.select_attempt, &binds).await?.pop())
+        let binds = binds::prepared_attempt(service_id, click_trans_id, merchant_trans_id);
+        Ok(self
+            .read(D::SQL.select_prepared_attempt, &binds)
+            .await?
+            .pop())
     }
 
     async fn transaction(
@@ -202,8 +211,14 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
     }
 
     async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
+        let reserves = OrderHooks::<D::Connection>::reserves_orders(&self.hooks);
         retry_conflicts(|| async {
-            transition::prepare(self.begin().await?, &self.hooks, new.clone()).await
+            let steps = if reserves {
+                self.begin().await?
+            } else {
+                self.autocommit().await?
+            };
+            transition::prepare(steps, &self.hooks, new.clone()).await
         })
         .await
     }
@@ -220,15 +235,24 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
     }
 }
 
-/// One transition's database transaction.
+/// One transition's unit of work.
 pub(crate) struct SqlSteps<D: Database> {
-    tx: sqlx::Transaction<'static, D>,
+    unit: Unit<D>,
+}
+
+enum Unit<D: Database> {
+    /// A database transaction.
+    Transaction(sqlx::Transaction<'static, D>),
+    /// A connection in autocommit: each statement commits by itself.
+    Autocommit(sqlx::pool::PoolConnection<D>),
 }
 
 impl<D: Database> SqlSteps<D> {
-    async fn run(&mut self, sql: &'static str) -> Result<(), StoreError> {
-        D::execute(&mut self.tx, sql, &[]).await.map_err(backend)?;
-        Ok(())
+    fn conn(&mut self) -> &mut D::Connection {
+        match &mut self.unit {
+            Unit::Transaction(tx) => tx,
+            Unit::Autocommit(conn) => conn,
+        }
     }
 
     async fn select(
@@ -236,7 +260,18 @@ impl<D: Database> SqlSteps<D> {
         sql: &'static str,
         binds: &[Bind<'_>],
     ) -> Result<Option<Transaction>, StoreError> {
-        Ok(transactions(D::rows(&mut self.tx, sql, binds).await)?.pop())
+        Ok(transactions(D::rows(self.conn(), sql, binds).await)?.pop())
+    }
+
+    /// The prepared attempt of the same payment, which a concurrent Prepare committed first.
+    async fn existing_attempt(
+        &mut self,
+        new: &NewPrepare,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let binds =
+            binds::prepared_attempt(new.service_id, new.click_trans_id, &new.merchant_trans_id);
+        self.select(D::SQL.select_prepared_attempt_latest, &binds)
+            .await
     }
 }
 
@@ -244,7 +279,7 @@ impl<D: Database> Steps for SqlSteps<D> {
     type Cx = D::Connection;
 
     fn cx(&mut self) -> &mut D::Connection {
-        &mut self.tx
+        self.conn()
     }
 
     async fn order_paid(
@@ -253,7 +288,7 @@ impl<D: Database> Steps for SqlSteps<D> {
         merchant_trans_id: &MerchantTransId,
     ) -> Result<bool, StoreError> {
         let binds = binds::paid_order(service_id, merchant_trans_id);
-        let paid = D::integer(&mut self.tx, D::SQL.select_paid_order, &binds)
+        let paid = D::integer(self.conn(), D::SQL.select_paid_order, &binds)
             .await
             .map_err(backend)?;
         Ok(paid.is_some())
@@ -261,23 +296,42 @@ impl<D: Database> Steps for SqlSteps<D> {
 
     async fn insert_attempt(&mut self, new: &NewPrepare) -> Result<Inserted, StoreError> {
         let binds = binds::insert_transaction(new);
-        let inserted = D::insert(&mut self.tx, D::SQL.insert_transaction, &binds)
+        let inserted = D::insert(self.conn(), D::SQL.insert_transaction, &binds)
             .await
             .map_err(backend)?;
         if let Some(id) = inserted {
             return Ok(Inserted::New(MerchantPrepareId::new(id)));
         }
-        // A concurrent Prepare of the same attempt committed first.
-        let binds = binds::attempt(
-            new.service_id,
-            new.click_trans_id,
-            &new.merchant_trans_id,
-            TransactionState::Prepared,
-        );
-        self.select(D::SQL.select_attempt_latest, &binds)
+        self.existing_attempt(new)
             .await?
             .map(Inserted::Existing)
             .ok_or(StoreError::Raced(new.click_trans_id))
+    }
+
+    async fn insert_unless_paid(
+        &mut self,
+        new: &NewPrepare,
+    ) -> Result<Option<Inserted>, StoreError> {
+        let Some(sql) = D::SQL.insert_unless_paid else {
+            return transition::insert_unless_paid_by_steps(self, new).await;
+        };
+        let binds = binds::insert_unless_paid(new);
+        let inserted = D::insert(self.conn(), sql, &binds).await.map_err(backend)?;
+        if let Some(id) = inserted {
+            return Ok(Some(Inserted::New(MerchantPrepareId::new(id))));
+        }
+        // Refused: by the unique index (a concurrent Prepare of the same payment committed
+        // first), or because the order is paid.
+        if let Some(existing) = self.existing_attempt(new).await? {
+            return Ok(Some(Inserted::Existing(existing)));
+        }
+        if self
+            .order_paid(new.service_id, &new.merchant_trans_id)
+            .await?
+        {
+            return Ok(None);
+        }
+        Err(StoreError::Raced(new.click_trans_id))
     }
 
     async fn update_state(
@@ -291,13 +345,30 @@ impl<D: Database> Steps for SqlSteps<D> {
         if D::SQL.update_returns_row {
             return self.select(D::SQL.update_state, &binds).await;
         }
-        let moved = D::execute(&mut self.tx, D::SQL.update_state, &binds)
+        let moved = D::execute(self.conn(), D::SQL.update_state, &binds)
             .await
             .map_err(backend)?;
         if moved == 0 {
             return Ok(None);
         }
         self.transaction(merchant_prepare_id).await
+    }
+
+    async fn confirm(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<Option<(Transaction, bool)>, StoreError> {
+        let Some(sql) = D::SQL.confirm else {
+            return transition::confirm_by_steps(self, merchant_prepare_id).await;
+        };
+        let binds = binds::confirm(merchant_prepare_id);
+        let Some(row) = D::confirmed(self.conn(), sql, &binds)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((Transaction::try_from(row.transaction)?, row.holds)))
     }
 
     async fn transaction(
@@ -310,7 +381,7 @@ impl<D: Database> Steps for SqlSteps<D> {
 
     async fn claim_order(&mut self, transaction: &Transaction) -> Result<bool, StoreError> {
         let binds = binds::claim_order(transaction);
-        match D::execute(&mut self.tx, D::SQL.claim_order, &binds).await {
+        match D::execute(self.conn(), D::SQL.claim_order, &binds).await {
             Ok(claimed) => Ok(claimed > 0),
             Err(error) if is_unique_violation(&error) => Ok(false),
             Err(error) => Err(backend(error)),
@@ -323,30 +394,34 @@ impl<D: Database> Steps for SqlSteps<D> {
         merchant_prepare_id: MerchantPrepareId,
     ) -> Result<(), StoreError> {
         let binds = binds::insert_task(kind, merchant_prepare_id);
-        D::execute(&mut self.tx, D::SQL.insert_task, &binds)
+        D::execute(self.conn(), D::SQL.insert_task, &binds)
             .await
             .map_err(backend)?;
         Ok(())
     }
 
-    async fn savepoint(&mut self) -> Result<(), StoreError> {
-        self.run(crate::sql::SAVEPOINT).await
-    }
-
-    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        self.run(crate::sql::RELEASE_SAVEPOINT).await
-    }
-
-    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.run(crate::sql::ROLLBACK_TO_SAVEPOINT).await?;
-        self.run(crate::sql::RELEASE_SAVEPOINT).await
+    async fn restart(&mut self) -> Result<(), StoreError> {
+        match &mut self.unit {
+            Unit::Transaction(tx) => D::script(tx, D::SQL.restart).await.map_err(backend),
+            Unit::Autocommit(_) => Err(StoreError::backend(
+                "a unit in autocommit has nothing to undo: only a Prepare whose hooks reserve \
+                 nothing runs in one",
+            )),
+        }
     }
 
     async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(backend)
+        match self.unit {
+            Unit::Transaction(tx) => tx.commit().await.map_err(backend),
+            Unit::Autocommit(_) => Ok(()),
+        }
     }
 
     async fn rollback(self) -> Result<(), StoreError> {
-        self.tx.rollback().await.map_err(backend)
+        match self.unit {
+            Unit::Transaction(tx) => tx.rollback().await.map_err(backend),
+            // Nothing was written: a Prepare rolls back only when it inserted nothing.
+            Unit::Autocommit(_) => Ok(()),
+        }
     }
 }

@@ -725,3 +725,35 @@ pub async fn concurrent_identical_prepares_share_one_prepare_id(h: Harness) {
         assert_eq!(h.orders.reserves(), reserves + 1);
     }
 }
+
+/// Hooks that reserve nothing let a SQL store record a Prepare outside a database transaction;
+/// the guarantees stand: 20 concurrent identical Prepares share one record, a paid order records
+/// nothing, a retry replays, and the payment completes and delivers once.
+pub async fn prepares_without_reservations_keep_their_guarantees(h: Harness) {
+    h.orders.reserve_nothing(true);
+    h.orders.insert("no-reservation", payable("1000"));
+    let id = h.next_click_trans_id();
+    let mut tasks = JoinSet::new();
+    for _ in 0..20 {
+        let h = h.clone();
+        tasks.spawn(async move { h.prepare(id, "no-reservation", "1000").await });
+    }
+    let answers: Vec<Answer> = tasks.join_all().await;
+    assert!(answers.iter().all(|a| code(a) == 0), "{answers:?}");
+    let ids: HashSet<_> = answers.iter().map(Answer::merchant_prepare_id).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let prepare_id = answers[0].merchant_prepare_id().expect("prepared").get();
+    assert_eq!(code(&h.prepare(id, "no-reservation", "1000").await), 0);
+    assert_eq!(
+        code(
+            &h.complete(id, "no-reservation", prepare_id, "1000", 0)
+                .await
+        ),
+        0
+    );
+    assert_eq!(h.orders.deliveries("no-reservation"), 1);
+    let again = h.next_click_trans_id();
+    assert_eq!(code(&h.prepare(again, "no-reservation", "1000").await), -4);
+    assert_eq!(h.transaction(again).await, None);
+    assert_eq!(h.orders.reserves(), 0, "nothing was reserved");
+}

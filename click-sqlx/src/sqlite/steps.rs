@@ -137,13 +137,8 @@ pub(crate) fn prepared_attempt(
     click_trans_id: ClickTransId,
     merchant_trans_id: &MerchantTransId,
 ) -> Result<Option<Transaction>, StoreError> {
-    let binds = binds::attempt(
-        service_id,
-        click_trans_id,
-        merchant_trans_id,
-        TransactionState::Prepared,
-    );
-    Ok(select(conn, SQLITE.select_attempt, &binds)?.pop())
+    let binds = binds::prepared_attempt(service_id, click_trans_id, merchant_trans_id);
+    Ok(select(conn, SQLITE.select_prepared_attempt, &binds)?.pop())
 }
 
 /// Every transaction of a `click_trans_id`, oldest first.
@@ -367,17 +362,9 @@ impl Steps for SqliteSteps<'_> {
         update(self.conn, SQLITE.insert_task, &binds).map(drop)
     }
 
-    async fn savepoint(&mut self) -> Result<(), StoreError> {
-        self.run(crate::sql::SAVEPOINT)
-    }
-
-    async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        self.run(crate::sql::RELEASE_SAVEPOINT)
-    }
-
-    async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.run(crate::sql::ROLLBACK_TO_SAVEPOINT)?;
-        self.run(crate::sql::RELEASE_SAVEPOINT)
+    async fn restart(&mut self) -> Result<(), StoreError> {
+        // Back to the start of the transition's savepoint, which stays open.
+        self.run(SQLITE.restart)
     }
 
     async fn commit(self) -> Result<(), StoreError> {
@@ -385,7 +372,7 @@ impl Steps for SqliteSteps<'_> {
     }
 
     async fn rollback(self) -> Result<(), StoreError> {
-        self.run("ROLLBACK TO click_transition")?;
+        self.run(SQLITE.restart)?;
         self.run("RELEASE click_transition")
     }
 }

@@ -42,6 +42,10 @@ impl<Cx: ?Sized + Send> OrderHooks<Cx> for DemoOrders {
         self.book.deliver(cx, payment).await
     }
 
+    fn reserves_orders(&self) -> bool {
+        OrderHooks::<Cx>::reserves_orders(&self.book)
+    }
+
     fn wants_receipt(&self, _payment: &Transaction) -> bool {
         true
     }
