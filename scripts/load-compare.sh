@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side by side, in one run: the ceiling (HTTP + form parsing, constant answer) and the demo shop on
 # each store, under the same load from click-testkit, with peak memory. Prints a Markdown table.
-# Usage: scripts/load-compare.sh [store...]   (default: memory sqlite postgres mysql)
+# Usage: scripts/load-compare.sh [store...]   (default: memory sqlite postgres mysql; also
+# memory-no-metrics, the demo without a metrics recorder)
 # Env: CONCURRENCY (32), DURATION seconds (10), ORDERS per run (400000),
 #      CLICK_TEST_POSTGRES_URL, CLICK_TEST_MYSQL_URL (their rows skip when unset).
 set -euo pipefail
@@ -56,6 +57,8 @@ run ceiling "$work/demo-shop" ceiling --addr 127.0.0.1:0
 for store in "${stores[@]}"; do
     case "$store" in
         memory) run "demo, MemoryStore" "$work/demo-shop" serve --no-worker --store memory --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
+        # The same without a metrics recorder: what recording the metrics costs.
+        memory-no-metrics) run "demo, MemoryStore, no metrics" "$work/demo-shop" serve --no-worker --no-metrics --store memory --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
         sqlite) run "demo, SQLite (WAL)" "$work/demo-shop" serve --no-worker --store "sqlite:$work/load.sqlite3" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
         postgres) [ -n "${CLICK_TEST_POSTGRES_URL:-}" ] && run "demo, PostgreSQL" "$work/demo-shop" serve --no-worker --store "$CLICK_TEST_POSTGRES_URL" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;
         mysql) [ -n "${CLICK_TEST_MYSQL_URL:-}" ] && run "demo, MariaDB" "$work/demo-shop" serve --no-worker --store "$CLICK_TEST_MYSQL_URL" --addr 127.0.0.1:0 --orders-file "$work/orders.txt" ;;

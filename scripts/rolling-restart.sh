@@ -21,7 +21,7 @@ query() { psql "$url" -tAc "SET search_path = click_rolling; $1" | tail -n 1; }
 cargo build -q --release -p demo-shop -p click-testkit
 work=$(mktemp -d)
 pids=(0 0)
-trap 'kill -9 "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 prefix="rolling$(date +%s)-"
 seq -f "${prefix}%.0f:1000" 0 $((orders - 1)) > "$work/orders.txt"
 
