@@ -1,4 +1,4 @@
-//! What click-rs measures, through the [`metrics`](::metrics) facade: no exporter is forced on
+//! What click-rs measures, through the [`metrics`](https://docs.rs/metrics) facade: no exporter is forced on
 //! the application. Install a recorder (`metrics-exporter-prometheus`, say) and these appear;
 //! without one, recording costs next to nothing.
 //!

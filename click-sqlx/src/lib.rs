@@ -72,9 +72,10 @@
 //! [`PgStore`] and [`MySqlStore`] are two instantiations of one [`SqlStore`], and all four stores
 //! run click-core's transitions, written once ([`click_core::transition`]).
 //!
-//! The delivery hook runs on the open transaction inside a savepoint, so "payment confirmed" and
-//! "order marked paid" commit together or not at all; a failing hook rolls back its own writes and
-//! the transaction is kept as "reversal due" (`Outbox::reversals_due` lists them, and the `click-settle` worker reverses them). A crash or a
+//! The delivery hook runs on the open transaction, so "payment confirmed" and "order marked paid"
+//! commit together or not at all; a failing hook's writes are rolled back with the transaction,
+//! which then runs again without the hook and keeps the payment as "reversal due"
+//! (`Outbox::reversals_due` lists them, and the `click-settle` worker reverses them). A crash or a
 //! dropped request before the commit rolls back everything, the hook's database writes included
 //! (side effects outside the database are not: send those from `ShopEvent::Confirmed`). A
 //! transition the database aborts as a deadlock is tried again, up to three times. Each store's

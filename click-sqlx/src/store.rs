@@ -10,11 +10,16 @@
 //!   failing hook rolls everything back.
 //! - **Complete** moves the row out of its state with a conditional `UPDATE … WHERE state = ?`:
 //!   the database's row lock lets exactly one of any number of concurrent Completes match it; the
-//!   others see zero affected rows and read the outcome. A confirm of a one-time order then inserts
+//!   others see zero affected rows and read the outcome. A confirm of a one-time order also inserts
 //!   its `click_paid_orders` row, whose primary key lets only one transaction per order win (the
-//!   loser becomes "reversal due"). The delivery hook runs on the same open transaction, inside a
-//!   savepoint: the confirm and the merchant's own writes commit together or not at all, and a
-//!   failing hook rolls back only its own writes before the transaction is marked "reversal due".
+//!   loser becomes "reversal due"); on PostgreSQL both are one statement (a CTE). The delivery hook
+//!   runs on the same open transaction: the confirm and the merchant's own writes commit together
+//!   or not at all. A failing hook rolls the transaction back, its own writes with it, and the
+//!   confirm runs again without it, as "reversal due" (no savepoint: the common path pays no round
+//!   trip for one).
+//! - A **Prepare whose hooks reserve nothing** ([`OrderHooks::reserves_orders`] answers `false`)
+//!   is one statement in autocommit: on PostgreSQL `INSERT … SELECT … WHERE NOT EXISTS` (the
+//!   order's claim), so a paid order records nothing.
 //!
 //! A dropped request (a client that hung up) or a crash before the commit rolls the whole
 //! transition back, with the delivery hook's database writes: Click's retry then finds the row as
