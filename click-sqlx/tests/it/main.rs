@@ -293,6 +293,20 @@ macro_rules! database_tests {
 }
 
 mod postgres {
+    /// Readiness: the store answers its check while the database does, and fails it (so
+    /// `/readyz` answers 503) once the pool is closed.
+    #[tokio::test]
+    async fn the_readiness_check_follows_the_database() {
+        if click_core::testing::skipped(Some("CLICK_TEST_POSTGRES_URL")) {
+            return;
+        }
+        let store = crate::support::postgres(click_core::testing::TestOrders::new()).await;
+        assert!(click_core::OrderStore::check(&store).await.is_ok());
+        store.pool().close().await;
+        let failed = click_core::OrderStore::check(&store).await;
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(click_core::health::Health::of_store(failed).status(), 503);
+    }
     click_core::order_store_conformance!(
         |hooks| async move { crate::support::postgres(hooks).await },
         rounds = 100,
@@ -318,6 +332,20 @@ mod postgres {
 }
 
 mod mysql {
+    /// Readiness: the store answers its check while the database does, and fails it (so
+    /// `/readyz` answers 503) once the pool is closed.
+    #[tokio::test]
+    async fn the_readiness_check_follows_the_database() {
+        if click_core::testing::skipped(Some("CLICK_TEST_MYSQL_URL")) {
+            return;
+        }
+        let store = crate::support::mysql(click_core::testing::TestOrders::new()).await;
+        assert!(click_core::OrderStore::check(&store).await.is_ok());
+        store.pool().close().await;
+        let failed = click_core::OrderStore::check(&store).await;
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(click_core::health::Health::of_store(failed).status(), 503);
+    }
     click_core::order_store_conformance!(
         |hooks| async move { crate::support::mysql(hooks).await },
         rounds = 100,
@@ -362,6 +390,13 @@ mod sqlite {
             open: crate::support::open_sqlite,
             first_schema: crate::support::first_schema_sqlite,
         }
+    }
+
+    /// Readiness: the writer thread answers the check.
+    #[tokio::test]
+    async fn the_readiness_check_asks_the_writer() {
+        let store = crate::support::sqlite(click_core::testing::TestOrders::new()).await;
+        assert!(click_core::OrderStore::check(&store).await.is_ok());
     }
 
     /// A store on a caller's connection: an in-memory database, migrated twice.
