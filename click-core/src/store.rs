@@ -355,16 +355,19 @@ pub trait OrderHooks<Cx: ?Sized + Send = ()>: Send + Sync + 'static {
     }
 
     /// Whether [`reserve`](Self::reserve) does anything: hooks that leave it as the no-op default
-    /// may answer `false`, and a SQL store then records a Prepare in one statement, outside any
-    /// database transaction (two fewer round trips). The default, `true`, is always safe.
+    /// may answer `false`; `reserve` is then never called, and a SQL store records a Prepare
+    /// outside any database transaction (two fewer round trips). The default, `true`, is always
+    /// safe.
     fn reserves_orders(&self) -> bool {
         true
     }
 
     /// Delivers a payment Click debited: mark the order paid, credit the account. Called once per
     /// confirmed transaction. An error cannot undo the debit: the transaction becomes
-    /// [`TransactionState::ReversalDue`], Click is answered `0` and a
-    /// [`crate::ShopEvent::ReversalDue`] tells the merchant to reverse the payment.
+    /// [`TransactionState::ReversalDue`], Click is answered `0` (or `-4`, should another attempt
+    /// of the order be confirmed meanwhile) and a [`crate::ShopEvent::ReversalDue`] tells the
+    /// merchant to reverse the payment. Return the error of the hook's own database work; one
+    /// swallowed leaves the transaction unusable, and the Complete answers `-7`.
     ///
     /// A delivery that is interrupted before the store commits (the request dropped, the process
     /// killed, a panic) changes nothing, in every store: the transaction stays prepared, the

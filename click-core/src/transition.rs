@@ -23,7 +23,11 @@
 //!
 //! A unit of work dropped before [`Steps::commit`] (a dropped request, a panic in a hook, a process
 //! killed) must change nothing: that is what makes an interrupted delivery safe to deliver again
-//! on Click's retry.
+//! on Click's retry. (The one exception: a Prepare whose hooks reserve nothing may run in
+//! autocommit, where its single insert commits by itself; a dropped Prepare then leaves a
+//! prepared attempt, which Click's retry finds and answers the same.) After the delivery hook the
+//! confirm is read back before the commit, so a hook that swallowed an error of its database work
+//! (leaving the transaction aborted or rolled back) fails the Complete instead of losing it.
 //!
 //! A store's [`OrderStore::complete`](crate::OrderStore::complete) is then, in essence,
 //! `transition::complete(self.begin().await?, &self.hooks, merchant_prepare_id, to).await`;
@@ -56,7 +60,9 @@ pub enum Inserted {
 /// `click_trans_id`, `merchant_trans_id`), [`update_state`](Self::update_state) must move a row
 /// only if it is in the expected state, and [`claim_order`](Self::claim_order) must let one
 /// transaction per one-time order win — each atomically against concurrent units (a unique key, a
-/// row lock, a lock on the order).
+/// row lock, a lock on the order). A store that overrides [`confirm`](Self::confirm) or
+/// [`insert_unless_paid`](Self::insert_unless_paid) keeps the same guarantees in its one
+/// statement.
 pub trait Steps: Send {
     /// What the merchant's hooks receive: the open database transaction, or `()`.
     type Cx: ?Sized + Send;
@@ -221,7 +227,10 @@ where
         }
     };
     let transaction = new.prepared(merchant_prepare_id);
-    if let Err(error) = hooks.reserve(steps.cx(), &transaction).await {
+    // Hooks that reserve nothing are not asked to: a store may run this unit in autocommit.
+    if hooks.reserves_orders()
+        && let Err(error) = hooks.reserve(steps.cx(), &transaction).await
+    {
         // Rolling back is best effort: dropping the unit undoes it as well.
         let _ = steps.rollback().await;
         return Err(StoreError::Hook(error));
@@ -306,6 +315,17 @@ where
         } else {
             Transition::OrderAlreadyPaid(transaction)
         });
+    }
+    // A hook that swallowed an error of its own database work has left the transaction aborted
+    // (PostgreSQL) or rolled back (MySQL, on a deadlock): committing would silently keep nothing
+    // while Click is told the payment went through. Read the confirm back first; a failure here
+    // answers -7, and Click's retry delivers again.
+    let confirmed = steps.transaction(merchant_prepare_id).await?;
+    if confirmed.as_ref().map(|t| t.state) != Some(TransactionState::Confirmed) {
+        return Err(StoreError::backend(
+            "the confirm did not survive the delivery hook: the hook's database work failed \
+             and the hook did not say so",
+        ));
     }
     if receipt {
         steps

@@ -1,7 +1,7 @@
 //! [`SqlStore`]: the store on PostgreSQL and MySQL, written once over [`Database`].
 //!
-//! Every transition is one database transaction, running click-core's
-//! [`transition`](click_core::transition) over [`SqlSteps`]:
+//! Every transition is one database transaction (but for a Prepare whose hooks reserve nothing,
+//! below), running click-core's [`transition`](click_core::transition) over [`SqlSteps`]:
 //!
 //! - **Prepare** inserts the `click_transactions` row; a partial unique index (PostgreSQL) or a
 //!   unique key on a generated column (MySQL) admits one *prepared* row per (`service_id`,
@@ -18,8 +18,8 @@
 //!   confirm runs again without it, as "reversal due" (no savepoint: the common path pays no round
 //!   trip for one).
 //! - A **Prepare whose hooks reserve nothing** ([`OrderHooks::reserves_orders`] answers `false`)
-//!   is one statement in autocommit: on PostgreSQL `INSERT … SELECT … WHERE NOT EXISTS` (the
-//!   order's claim), so a paid order records nothing.
+//!   runs in autocommit: on PostgreSQL one `INSERT … SELECT … WHERE NOT EXISTS` (the order's
+//!   claim), so a paid order records nothing; on MySQL the claim's check, then the insert.
 //!
 //! A dropped request (a client that hung up) or a crash before the commit rolls the whole
 //! transition back, with the delivery hook's database writes: Click's retry then finds the row as

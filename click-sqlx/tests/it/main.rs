@@ -293,6 +293,58 @@ macro_rules! database_tests {
 }
 
 mod postgres {
+    /// Hooks whose delivery swallows an error of its own database work.
+    struct Swallowing;
+
+    #[async_trait::async_trait]
+    impl click_core::OrderHooks<sqlx::PgConnection> for Swallowing {
+        async fn find(
+            &self,
+            _: &mut sqlx::PgConnection,
+            _: click_core::ServiceId,
+            _: &click_core::MerchantTransId,
+        ) -> Result<Option<click_core::Order>, click_core::BoxError> {
+            Ok(Some(click_core::Order::Payable {
+                amount: "1000".parse()?,
+            }))
+        }
+
+        async fn deliver(
+            &self,
+            db: &mut sqlx::PgConnection,
+            _: &click_core::Transaction,
+        ) -> Result<(), click_core::BoxError> {
+            // The error aborts the transaction; the hook says nothing.
+            let _ = sqlx::query("SELECT 1 / 0").execute(db).await;
+            Ok(())
+        }
+    }
+
+    /// A delivery hook that swallowed a failed statement left the transaction aborted: the
+    /// Complete answers -7 (Click retries) instead of 0 over a confirm that was never kept.
+    #[tokio::test]
+    async fn a_swallowed_database_error_in_the_hook_fails_the_complete() {
+        if click_core::testing::skipped(Some("CLICK_TEST_POSTGRES_URL")) {
+            return;
+        }
+        let store = crate::support::postgres(Swallowing).await;
+        let shop = crate::shop(store);
+        let (answer, prepare_id) = crate::prepare(&shop, 1, "o-1").await;
+        assert_eq!(answer, 0);
+        let prepare_id = prepare_id.expect("prepared");
+        assert_eq!(crate::complete(&shop, 1, "o-1", prepare_id).await, -7);
+        let kept = shop
+            .store()
+            .transaction(click_core::MerchantPrepareId::new(prepare_id))
+            .await
+            .expect("read");
+        assert_eq!(
+            kept.map(|t| t.state),
+            Some(click_core::TransactionState::Prepared),
+            "nothing was confirmed, so Click's retry can deliver"
+        );
+    }
+
     /// Readiness: the store answers its check while the database does, and fails it (so
     /// `/readyz` answers 503) once the pool is closed.
     #[tokio::test]
