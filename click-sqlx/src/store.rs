@@ -34,7 +34,7 @@ use click_core::outbox::TaskKind;
 use click_core::transition::{self, Inserted, Steps};
 use click_core::{
     ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare, Order,
-    OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction,
+    OrderHooks, OrderStore, Outcome, PaymentKind, Prepared, ServiceId, StoreError, Transaction,
     TransactionState, Transition,
 };
 
@@ -330,9 +330,10 @@ impl<D: Database> Steps for SqlSteps<D> {
         if let Some(existing) = self.existing_attempt(new).await? {
             return Ok(Some(Inserted::Existing(existing)));
         }
-        if self
-            .order_paid(new.service_id, &new.merchant_trans_id)
-            .await?
+        if new.kind == PaymentKind::Order
+            && self
+                .order_paid(new.service_id, &new.merchant_trans_id)
+                .await?
         {
             return Ok(None);
         }

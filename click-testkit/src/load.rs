@@ -200,17 +200,16 @@ async fn worker(
         let order = format!("{}{index}", plan.prefix);
         let attempt = next_attempt.fetch_add(1, Ordering::Relaxed);
         let instance = |n: usize| &plan.targets[(index + n) % plan.targets.len()];
-        // Each callback's instance, then the others in turn, for when its connection is refused.
-        let in_turn = |first: usize, url: fn(&Target) -> &str| -> Vec<&str> {
-            (0..plan.targets.len())
-                .map(|n| url(instance(first + n)))
-                .collect()
+        let in_turn = |first: usize, url: fn(&Target) -> &str| InTurn {
+            targets: &plan.targets,
+            first: index + first,
+            url,
         };
         let prepare = click.prepare(attempt, &order, &amount).encode();
         let Some(answer) = deliver(
             plan,
             &mut connections,
-            &in_turn(0, |t| &t.prepare_url),
+            in_turn(0, |t| &t.prepare_url),
             prepare,
             &mut report,
         )
@@ -231,7 +230,7 @@ async fn worker(
             if deliver(
                 plan,
                 &mut connections,
-                &in_turn(1, |t| &t.complete_url),
+                in_turn(1, |t| &t.complete_url),
                 complete,
                 &mut report,
             )
@@ -278,6 +277,23 @@ async fn worker(
     report
 }
 
+/// A callback's URL on its instance, then on the others in turn, for when its connection is
+/// refused.
+#[derive(Clone, Copy)]
+struct InTurn<'a> {
+    targets: &'a [Target],
+    /// The callback's instance (an index, taken modulo the number of instances).
+    first: usize,
+    url: fn(&Target) -> &str,
+}
+
+impl<'a> InTurn<'a> {
+    /// The `n`th instance's URL, counting from the callback's own.
+    fn get(self, n: usize) -> &'a str {
+        (self.url)(&self.targets[(self.first + n) % self.targets.len()])
+    }
+}
+
 /// Sends one callback to the first of `urls` (its instance, then the others in turn): a refused
 /// connection sends it to the next one at once; with [`LoadPlan::resend_for`], one that got no
 /// answer is resent, as Click does, after a pause. The answer when it was `0` (or `-4` to a
@@ -285,10 +301,11 @@ async fn worker(
 async fn deliver(
     plan: &LoadPlan,
     connections: &mut Connections,
-    urls: &[&str],
+    urls: InTurn<'_>,
     body: String,
     report: &mut LoadReport,
 ) -> Option<serde_json::Value> {
+    let instances = urls.targets.len();
     let give_up = plan
         .resend_for
         .map(|resend_for| Instant::now() + resend_for);
@@ -296,7 +313,7 @@ async fn deliver(
     let mut resent = false;
     let mut next = 0;
     loop {
-        let url = urls[next % urls.len()];
+        let url = urls.get(next);
         match send(connections, url, body.clone(), report).await {
             Reply::Code(0, json) => return json,
             // The first one was confirmed before its answer was lost.
@@ -307,7 +324,7 @@ async fn deliver(
             Reply::NotJson => return fail(report, NOT_JSON),
             Reply::Refused => {
                 next += 1;
-                if next % urls.len() == 0 {
+                if next % instances == 0 {
                     if !resending() {
                         return fail(report, REFUSED);
                     }
