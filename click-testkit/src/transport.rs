@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use click_core::testing::Click;
+use click_core::testing::{Click, Hook, TestOrders};
 use tokio::io::AsyncWriteExt;
 
 use crate::http::{Exchange, Poster};
@@ -120,19 +120,7 @@ pub async fn check(target: &Target) -> Report {
 ///
 /// A description of what went wrong.
 pub async fn slow_client_is_cut_off(target: &Target, within: Duration) -> Result<(), String> {
-    let url: reqwest::Url = target
-        .prepare_url
-        .parse()
-        .map_err(|e| format!("bad URL: {e}"))?;
-    if url.scheme() != "http" {
-        return Err("the slow-client check speaks plain HTTP; give it an http:// URL".to_owned());
-    }
-    let host = match url.host() {
-        Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
-        Some(host) => host.to_string(),
-        None => return Err("the URL has no host".to_owned()),
-    };
-    let address = format!("{host}:{}", url.port_or_known_default().ok_or("no port")?);
+    let (url, address) = plain_http(&target.prepare_url)?;
     let mut stream = tokio::net::TcpStream::connect(&address)
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -171,4 +159,66 @@ pub async fn slow_client_is_cut_off(target: &Target, within: Duration) -> Result
         ));
     }
     Ok(())
+}
+
+/// An `http://` URL and its `host:port`, for the checks that speak plain HTTP on a socket.
+fn plain_http(url: &str) -> Result<(reqwest::Url, String), String> {
+    let url: reqwest::Url = url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    if url.scheme() != "http" {
+        return Err("this check speaks plain HTTP; give it an http:// URL".to_owned());
+    }
+    let host = match url.host() {
+        Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+        Some(host) => host.to_string(),
+        None => return Err("the URL has no host".to_owned()),
+    };
+    let address = format!("{host}:{}", url.port_or_known_default().ok_or("no port")?);
+    Ok((url, address))
+}
+
+/// A stop with a callback in flight, for an adapter's tests: prepares `order` (payable for
+/// `1000` in `orders`, the server's hooks), holds its delivery hook, sends the Complete, calls
+/// `stop` once the hook holds it, waits (up to 5 s) until a new connection is refused, calls
+/// `while_held`, then lets the hook go. The Complete's answer, whatever it is.
+///
+/// # Errors
+///
+/// The Prepare was not answered with a `merchant_prepare_id`, new connections were still
+/// accepted 5 s after the stop, or the Complete got no answer.
+pub async fn stop_with_a_callback_in_flight(
+    target: &Target,
+    orders: &TestOrders,
+    order: &str,
+    stop: impl FnOnce(),
+    while_held: impl FnOnce(),
+) -> Result<reqwest::Response, String> {
+    let (_, address) = plain_http(&target.complete_url)?;
+    let click = Click::new(target.service_id, target.secret_key.clone());
+    let prepared = Poster::new()
+        .post(&target.prepare_url, &click.prepare(1, order, "1000"))
+        .await;
+    let prepare_id = prepared
+        .int("merchant_prepare_id")
+        .ok_or_else(|| format!("the Prepare was answered {}", prepared.answer))?;
+    let delivering = orders.hold(Hook::Deliver);
+    let complete = click.complete(1, order, prepare_id, "1000", 0).encode();
+    let url = target.complete_url.clone();
+    let in_flight =
+        tokio::spawn(async move { reqwest::Client::new().post(url).body(complete).send().await });
+    delivering.arrived().await;
+    stop();
+    let refused = async {
+        while tokio::net::TcpStream::connect(&address).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), refused)
+        .await
+        .map_err(|_| "new connections were still accepted 5 s after the stop".to_owned())?;
+    while_held();
+    delivering.release();
+    in_flight
+        .await
+        .map_err(|e| format!("the Complete's task failed: {e}"))?
+        .map_err(|e| format!("the Complete got no answer: {e}"))
 }

@@ -5,7 +5,7 @@
 use std::future::IntoFuture;
 use std::time::Duration;
 
-use click_core::testing::{Click, Hook, TestOrders};
+use click_core::testing::TestOrders;
 use click_core::{CallbackPaths, CallbackRoutes, Keyring, MemoryStore, SecretKey, ServiceId, Shop};
 use click_testkit::fixtures::{Seed, seed};
 use click_testkit::{Options, Target};
@@ -219,40 +219,18 @@ async fn a_graceful_shutdown_answers_the_callback_in_flight_and_refuses_new_ones
             })
             .into_future(),
     );
-    let click = Click::new(SERVICE, SecretKey::new(SECRET));
-    let poster = click_testkit::http::Poster::new();
-    let prepared = poster
-        .post(
-            &format!("http://{address}/click/prepare"),
-            &click.prepare(1, "o-1", "1000"),
-        )
-        .await;
-    let prepare_id = prepared.int("merchant_prepare_id").expect("prepared");
-
-    let delivering = orders.hold(Hook::Deliver);
-    let complete = click.complete(1, "o-1", prepare_id, "1000", 0);
-    let in_flight = tokio::spawn(async move {
-        let url = format!("http://{address}/click/complete");
-        reqwest::Client::new()
-            .post(url)
-            .body(complete.encode())
-            .send()
-            .await
-    });
-    delivering.arrived().await;
-    stop.send(()).expect("the server listens for the signal");
-    let refused = async {
-        while tokio::net::TcpStream::connect(address).await.is_ok() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(5), refused)
-        .await
-        .expect("new connections are refused while the callback is in flight");
-    assert!(!server.is_finished(), "the server waits for the callback");
-    delivering.release();
-
-    let answer = in_flight.await.expect("joined").expect("answered");
+    let base = format!("http://{address}/").parse().expect("a URL");
+    let urls = CallbackPaths::default().urls(&base).expect("URLs");
+    let target = Target::new(&urls, SERVICE, SecretKey::new(SECRET));
+    let answer = click_testkit::transport::stop_with_a_callback_in_flight(
+        &target,
+        &orders,
+        "o-1",
+        || stop.send(()).expect("the server listens for the signal"),
+        || assert!(!server.is_finished(), "the server waits for the callback"),
+    )
+    .await
+    .expect("new connections are refused while the callback is in flight, which is answered");
     assert_eq!(answer.status(), 200);
     assert_eq!(
         answer.headers().get("connection").map(|v| v.as_bytes()),
