@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use click_core::{Answer, CallbackRoutes, Endpoint, ErrorCode};
+use click_core::{Answer, CallbackRoutes, Endpoint, ErrorCode, Unhandled};
 use tracing::Instrument;
 
 /// The callback routes, for `App::configure`: a [`Shop`](click_core::Shop) at the default paths
@@ -53,45 +53,23 @@ async fn answer(routes: &CallbackRoutes, endpoint: Endpoint, body: web::Payload)
             routes.read_timeout,
             body.to_bytes_limited(routes.body_limit),
         );
+        let unhandled = |why| json(StatusCode::OK, &routes.unhandled(endpoint, why));
         let body = match read.await {
             Ok(Ok(Ok(body))) => body,
-            Ok(Ok(Err(error))) => {
-                tracing::warn!(%error, "callback body unreadable");
-                return json(
-                    StatusCode::OK,
-                    &Answer::bare(endpoint, ErrorCode::BadRequest),
-                );
-            }
-            Ok(Err(_)) => {
-                tracing::warn!(limit = routes.body_limit, "callback body too large");
-                return json(
-                    StatusCode::OK,
-                    &Answer::bare(endpoint, ErrorCode::BadRequest),
-                );
-            }
-            Err(_) => {
-                tracing::warn!(timeout = ?routes.read_timeout, "callback body too slow");
-                return json(
-                    StatusCode::OK,
-                    &Answer::bare(endpoint, ErrorCode::BadRequest),
-                );
-            }
+            Ok(Ok(Err(error))) => return unhandled(Unhandled::Unreadable(&error)),
+            Ok(Err(_)) => return unhandled(Unhandled::TooLarge),
+            Err(_) => return unhandled(Unhandled::TooSlow),
         };
         // On its own task: if Click hangs up, the transition still runs to its end.
         let shop = routes.shop.clone();
         let handled = actix_web::rt::spawn(
             async move { shop.handle(endpoint, &body).await }.in_current_span(),
         );
-        match handled.await {
-            Ok(answer) => json(StatusCode::OK, &answer),
-            Err(error) => {
-                tracing::error!(%error, "callback handler failed; answering -7 so Click retries");
-                json(
-                    StatusCode::OK,
-                    &Answer::bare(endpoint, ErrorCode::FailedToUpdateUser),
-                )
-            }
-        }
+        let answer = match handled.await {
+            Ok(answer) => answer,
+            Err(error) => routes.unhandled(endpoint, Unhandled::HandlerFailed(&error)),
+        };
+        json(StatusCode::OK, &answer)
     }
     .instrument(span)
     .await

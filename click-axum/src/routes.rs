@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
-use click_core::{Answer, CallbackRoutes, Endpoint, ErrorCode};
+use click_core::{Answer, CallbackRoutes, Endpoint, ErrorCode, Unhandled};
 use tracing::Instrument;
 
 /// The callback routes as a [`Router`], to serve or to merge into the application's: a
@@ -56,31 +56,21 @@ async fn answer(routes: &CallbackRoutes, endpoint: Endpoint, body: Body) -> Resp
             routes.read_timeout,
             axum::body::to_bytes(body, routes.body_limit),
         );
+        let unhandled = |why| json(StatusCode::OK, &routes.unhandled(endpoint, why));
         let body: Bytes = match read.await {
             Ok(Ok(body)) => body,
-            Ok(Err(error)) => {
-                tracing::warn!(%error, limit = routes.body_limit, "callback body unreadable or too large");
-                return json(StatusCode::OK, &Answer::bare(endpoint, ErrorCode::BadRequest));
-            }
-            Err(_) => {
-                tracing::warn!(timeout = ?routes.read_timeout, "callback body too slow");
-                return json(StatusCode::OK, &Answer::bare(endpoint, ErrorCode::BadRequest));
-            }
+            Ok(Err(error)) => return unhandled(Unhandled::Unreadable(&error)),
+            Err(_) => return unhandled(Unhandled::TooSlow),
         };
         // On its own task: if Click hangs up, the transition still runs to its end.
         let shop = routes.shop.clone();
         let handled =
             tokio::spawn(async move { shop.handle(endpoint, &body).await }.in_current_span());
-        match handled.await {
-            Ok(answer) => json(StatusCode::OK, &answer),
-            Err(error) => {
-                tracing::error!(%error, "callback handler failed; answering -7 so Click retries");
-                json(
-                    StatusCode::OK,
-                    &Answer::bare(endpoint, ErrorCode::FailedToUpdateUser),
-                )
-            }
-        }
+        let answer = match handled.await {
+            Ok(answer) => answer,
+            Err(error) => routes.unhandled(endpoint, Unhandled::HandlerFailed(&error)),
+        };
+        json(StatusCode::OK, &answer)
     }
     .instrument(span)
     .await

@@ -109,6 +109,7 @@ pub use memory::{MemoryOrders, MemoryStore};
 pub use outbox::Outbox;
 pub use routes::{
     CallbackPaths, CallbackRoutes, CallbackUrls, MAX_BODY_BYTES, READ_TIMEOUT, SHUTDOWN_TIMEOUT,
+    Unhandled,
 };
 pub use shop::{CancelAfterConfirm, Shop, ShopEvent};
 pub use signature::{Signature, sign_complete, sign_prepare};

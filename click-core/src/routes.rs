@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::answer::{Answer, ErrorCode};
+use crate::callback::Endpoint;
 use crate::shop::Shop;
 
 /// The largest callback body an adapter reads. Click's posts are a few hundred bytes; anything
@@ -52,6 +54,48 @@ impl CallbackRoutes {
             body_limit: MAX_BODY_BYTES,
             read_timeout: READ_TIMEOUT,
         }
+    }
+}
+
+/// Why an adapter answers a callback without the shop.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Unhandled<'a> {
+    /// The body could not be read (the client's connection failed, or the body was over the
+    /// limit where the framework does not tell the two apart).
+    Unreadable(&'a (dyn std::error::Error + 'a)),
+    /// The body is over [`CallbackRoutes::body_limit`].
+    TooLarge,
+    /// The body did not arrive within [`CallbackRoutes::read_timeout`].
+    TooSlow,
+    /// The task running the shop failed (a panic in a hook).
+    HandlerFailed(&'a (dyn std::error::Error + 'a)),
+}
+
+impl CallbackRoutes {
+    /// The answer to a callback the shop could not handle, logged: `-8` for a body that could
+    /// not be read within the limits, `-7` (Click retries) when the handler failed. Send it
+    /// with HTTP 200, as any answer.
+    pub fn unhandled(&self, endpoint: Endpoint, why: Unhandled<'_>) -> Answer {
+        let error = match why {
+            Unhandled::Unreadable(error) => {
+                tracing::warn!(%error, limit = self.body_limit, "callback body unreadable (or over the limit)");
+                ErrorCode::BadRequest
+            }
+            Unhandled::TooLarge => {
+                tracing::warn!(limit = self.body_limit, "callback body too large");
+                ErrorCode::BadRequest
+            }
+            Unhandled::TooSlow => {
+                tracing::warn!(timeout = ?self.read_timeout, "callback body too slow");
+                ErrorCode::BadRequest
+            }
+            Unhandled::HandlerFailed(error) => {
+                tracing::error!(%error, "callback handler failed; answering -7 so Click retries");
+                ErrorCode::FailedToUpdateUser
+            }
+        };
+        Answer::bare(endpoint, error)
     }
 }
 
