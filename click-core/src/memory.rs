@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use crate::ids::{ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::outbox::TaskKind;
 use crate::store::{
-    BoxError, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared,
+    BoxError, NewCharge, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared,
     StoreError, Transaction, TransactionState, Transition,
 };
 use crate::transition::{self, Inserted, Steps};
@@ -56,8 +56,10 @@ struct State {
     transactions: BTreeMap<MerchantPrepareId, Transaction>,
     /// The prepared attempt of each (service, click_trans_id, order).
     prepared: HashMap<AttemptKey, MerchantPrepareId>,
-    /// Every transaction of a `click_trans_id`, oldest first.
+    /// Every SHOP-API transaction of a `click_trans_id`, oldest first.
     by_click_trans_id: HashMap<ClickTransId, Vec<MerchantPrepareId>>,
+    /// The Telegram payment of each `telegram_payment_charge_id`.
+    charges: HashMap<String, MerchantPrepareId>,
     /// The debited transaction of each one-time order.
     paid_orders: HashMap<OrderKey, MerchantPrepareId>,
     /// The settlement outbox.
@@ -76,10 +78,17 @@ impl State {
                     self.prepared.remove(&attempt);
                 }
                 if !self.transactions.contains_key(&id) {
-                    self.by_click_trans_id
-                        .entry(transaction.click_trans_id)
-                        .or_default()
-                        .push(id);
+                    match &transaction.telegram {
+                        Some(charge) => {
+                            self.charges
+                                .insert(charge.telegram_payment_charge_id.clone(), id);
+                        }
+                        None => self
+                            .by_click_trans_id
+                            .entry(transaction.click_trans_id)
+                            .or_default()
+                            .push(id),
+                    }
                 }
                 self.transactions.insert(id, transaction);
             }
@@ -189,6 +198,18 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
         Ok(self.state().transactions.get(&merchant_prepare_id).cloned())
     }
 
+    async fn charge(
+        &self,
+        telegram_payment_charge_id: &str,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .charges
+            .get(telegram_payment_charge_id)
+            .and_then(|id| state.transactions.get(id))
+            .cloned())
+    }
+
     async fn transactions_of(
         &self,
         click_trans_id: ClickTransId,
@@ -223,6 +244,13 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
             .ok_or(StoreError::UnknownTransaction(merchant_prepare_id))?;
         let unit = self.begin(order).await;
         transition::complete(unit, &self.hooks, merchant_prepare_id, to).await
+    }
+
+    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+        let unit = self
+            .begin(order_key(new.service_id, &new.merchant_trans_id))
+            .await;
+        transition::record_charge(unit, &self.hooks, &new).await
     }
 }
 
@@ -323,6 +351,43 @@ impl Steps for MemoryUnit<'_> {
         merchant_prepare_id: MerchantPrepareId,
     ) -> Result<Option<Transaction>, StoreError> {
         Ok(self.current(merchant_prepare_id))
+    }
+
+    async fn insert_charge(&mut self, new: &NewCharge) -> Result<Option<Transaction>, StoreError> {
+        // Both records of one charge are of one order: the order's lock orders them.
+        if self
+            .charge(&new.charge.telegram_payment_charge_id)
+            .await?
+            .is_some()
+        {
+            return Ok(None);
+        }
+        let id = MerchantPrepareId::new(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let transaction = new.clone().recorded(id);
+        self.writes.push(Write::Put(transaction.clone()));
+        Ok(Some(transaction))
+    }
+
+    async fn charge(
+        &mut self,
+        telegram_payment_charge_id: &str,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let committed = lock(self.state)
+            .charges
+            .get(telegram_payment_charge_id)
+            .copied();
+        let written = self.writes.iter().rev().find_map(|write| match write {
+            Write::Put(t)
+                if t.telegram
+                    .as_ref()
+                    .map(|c| c.telegram_payment_charge_id.as_str())
+                    == Some(telegram_payment_charge_id) =>
+            {
+                Some(t.merchant_prepare_id)
+            }
+            _ => None,
+        });
+        Ok(written.or(committed).and_then(|id| self.current(id)))
     }
 
     async fn claim_order(&mut self, transaction: &Transaction) -> Result<bool, StoreError> {

@@ -54,8 +54,8 @@ use crate::callback::{Action, Callback, CompleteRequest, Echo, Endpoint, Prepare
 use crate::credentials::Keyring;
 use crate::ids::{MerchantConfirmId, MerchantPrepareId};
 use crate::store::{
-    NewPrepare, Order, OrderStore, Outcome, PaymentKind, Prepared, ReversalReason, StoreError,
-    Transaction, TransactionState, Transition,
+    NewPrepare, OrderStore, Outcome, Prepared, ReversalReason, StoreError, Transaction,
+    TransactionState, Transition, Unpayable,
 };
 
 /// What to answer when Click cancels a transaction that is already confirmed.
@@ -253,17 +253,14 @@ impl Shop {
             Err(error) => return answer(None, storage_failed(&error)),
             Ok(order) => order,
         };
-        let kind = match order {
-            None => return answer(None, ErrorCode::UserDoesNotExist),
-            Some(Order::Paid) => return answer(None, ErrorCode::AlreadyPaid),
-            Some(Order::Closed) => return answer(None, ErrorCode::TransactionCancelled),
-            Some(Order::Payable { amount: total }) if total == amount => PaymentKind::Order,
-            Some(Order::Account { min, max }) if (min..=max).contains(&amount) => {
-                PaymentKind::TopUp
-            }
-            Some(Order::Payable { .. } | Order::Account { .. }) => {
-                return answer(None, ErrorCode::IncorrectAmount);
-            }
+        let Some(order) = order else {
+            return answer(None, ErrorCode::UserDoesNotExist);
+        };
+        let kind = match order.payment_kind(amount) {
+            Ok(kind) => kind,
+            Err(Unpayable::Paid) => return answer(None, ErrorCode::AlreadyPaid),
+            Err(Unpayable::Closed) => return answer(None, ErrorCode::TransactionCancelled),
+            Err(Unpayable::WrongAmount) => return answer(None, ErrorCode::IncorrectAmount),
         };
         let new = NewPrepare {
             click_trans_id: request.click_trans_id,

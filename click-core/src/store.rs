@@ -57,6 +57,38 @@ impl Order {
             max: Amount::MAX,
         }
     }
+
+    /// Whether a payment of `amount` may pay this order now, and as what: the one rule a Prepare
+    /// and a Telegram pre-checkout both follow.
+    ///
+    /// # Errors
+    ///
+    /// Why it may not: the order is paid or closed, or the amount is not the order's total or
+    /// outside the account's limits.
+    pub fn payment_kind(self, amount: Amount) -> Result<PaymentKind, Unpayable> {
+        match self {
+            Order::Paid => Err(Unpayable::Paid),
+            Order::Closed => Err(Unpayable::Closed),
+            Order::Payable { amount: total } if total == amount => Ok(PaymentKind::Order),
+            Order::Account { min, max } if (min..=max).contains(&amount) => Ok(PaymentKind::TopUp),
+            Order::Payable { .. } | Order::Account { .. } => Err(Unpayable::WrongAmount),
+        }
+    }
+}
+
+/// Why an order may not be paid: [`Order::payment_kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unpayable {
+    /// A one-time order that is already paid (Prepare: `-4`).
+    #[error("the order is already paid")]
+    Paid,
+    /// An order that is cancelled or can no longer be paid (Prepare: `-9`).
+    #[error("the order is closed")]
+    Closed,
+    /// Not the one-time order's total, or outside the account's limits (Prepare: `-2`).
+    #[error("the amount does not fit the order")]
+    WrongAmount,
 }
 
 /// Whether a transaction pays a one-time order or tops up an account.
@@ -148,6 +180,70 @@ pub struct Transaction {
     pub reversal: Option<ReversalOutcome>,
     /// The link of its fiscal receipt, once fiscalized.
     pub receipt_url: Option<String>,
+    /// The Telegram payment this transaction records, for one paid in a Telegram bot through
+    /// CLICK Terminal ([`OrderStore::record_charge`]); `None` for a SHOP-API attempt. A Telegram
+    /// payment has no `click_trans_id` (it is `0`) and no `merchant_confirm_id`; its
+    /// `click_paydoc_id` is the charge's provider id when that is a Click payment id, else `0`.
+    pub telegram: Option<TelegramCharge>,
+}
+
+/// The ids Telegram gives a payment made in a bot (its `successful_payment` message).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TelegramCharge {
+    /// Telegram's id of the payment: the key under which a store records it once.
+    pub telegram_payment_charge_id: String,
+    /// The payment provider's (Click's) id of the payment, kept for a reversal.
+    pub provider_payment_charge_id: String,
+}
+
+impl TelegramCharge {
+    /// The Click payment id the provider id names, when it is one (canonical digits); `0`
+    /// otherwise, and the settlement worker then leaves a reversal or receipt to a person.
+    pub fn click_paydoc_id(&self) -> ClickPaydocId {
+        self.provider_payment_charge_id
+            .parse()
+            .unwrap_or(ClickPaydocId::new(0))
+    }
+}
+
+/// A Telegram payment to record ([`OrderStore::record_charge`]): Telegram reported it paid, so
+/// it is recorded whatever the order has become, and delivered or kept for reversal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCharge {
+    /// The service the bot's CLICK Terminal token sells for.
+    pub service_id: ServiceId,
+    /// The order or account (the invoice's payload).
+    pub merchant_trans_id: MerchantTransId,
+    /// The amount Telegram reports paid.
+    pub amount: Amount,
+    /// Order or top-up.
+    pub kind: PaymentKind,
+    /// Telegram's ids of the payment.
+    pub charge: TelegramCharge,
+    /// When the payment was reported (to the millisecond).
+    pub paid_at: SystemTime,
+}
+
+impl NewCharge {
+    /// The transaction a store records for this payment, under the `merchant_prepare_id` it
+    /// assigned: confirmed, its order not yet claimed.
+    pub fn recorded(self, merchant_prepare_id: MerchantPrepareId) -> Transaction {
+        Transaction {
+            click_trans_id: ClickTransId::new(0),
+            service_id: self.service_id,
+            click_paydoc_id: self.charge.click_paydoc_id(),
+            merchant_trans_id: self.merchant_trans_id,
+            amount: self.amount,
+            kind: self.kind,
+            merchant_prepare_id,
+            merchant_confirm_id: None,
+            state: TransactionState::Confirmed,
+            prepared_at: self.paid_at,
+            reversal: None,
+            receipt_url: None,
+            telegram: Some(self.charge),
+        }
+    }
 }
 
 /// A Prepare to record, already checked by the state machine.
@@ -186,6 +282,7 @@ impl NewPrepare {
             prepared_at: self.prepared_at,
             reversal: None,
             receipt_url: None,
+            telegram: None,
         }
     }
 }
@@ -213,7 +310,7 @@ pub enum Outcome {
     Expire,
 }
 
-/// What [`OrderStore::complete`] found and did.
+/// What [`OrderStore::complete`] (or [`OrderStore::record_charge`]) found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
     /// This call confirmed the transaction. Its state is `Confirmed`, or
@@ -288,8 +385,14 @@ pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
         merchant_prepare_id: MerchantPrepareId,
     ) -> Result<Option<Transaction>, StoreError>;
 
-    /// Every transaction recorded under a `click_trans_id`, oldest first: what Click's support
-    /// calls one payment may be several attempts here.
+    /// The Telegram payment recorded under a `telegram_payment_charge_id`, if any.
+    async fn charge(
+        &self,
+        telegram_payment_charge_id: &str,
+    ) -> Result<Option<Transaction>, StoreError>;
+
+    /// Every SHOP-API transaction recorded under a `click_trans_id`, oldest first: what Click's
+    /// support calls one payment may be several attempts here. (Telegram payments have none.)
     async fn transactions_of(
         &self,
         click_trans_id: ClickTransId,
@@ -308,6 +411,15 @@ pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
         merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
     ) -> Result<Transition, StoreError>;
+
+    /// Records a Telegram payment and delivers it, atomically, under the same rule as a confirm:
+    /// one debited transaction per one-time order. The first record of a
+    /// `telegram_payment_charge_id` answers [`Transition::Confirmed`] (delivered, or
+    /// `ReversalDue(DeliveryFailed)` when the delivery hook failed) or
+    /// [`Transition::OrderAlreadyPaid`] (another payment, from any channel, holds the order: kept
+    /// as reversal due); the same charge again records nothing and answers
+    /// [`Transition::Unchanged`] with the first record.
+    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError>;
 
     /// A cheap round trip to the store (`SELECT 1` on a SQL store), for a readiness probe: `Ok`
     /// when a callback could be answered now. The default, for a store in memory, is `Ok`.

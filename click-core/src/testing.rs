@@ -35,6 +35,7 @@ use crate::signature::{sign_complete, sign_prepare};
 use crate::store::{BoxError, Order, OrderHooks, OrderStore, Transaction, TransactionState};
 
 pub mod cases;
+pub mod charge_cases;
 pub mod click_tool;
 pub mod outbox_cases;
 
@@ -722,6 +723,15 @@ macro_rules! order_store_conformance {
             concurrent_confirm_and_cancel_agree,
             concurrent_identical_prepares_share_one_prepare_id,
             prepares_without_reservations_keep_their_guarantees,
+        );
+        $crate::__conformance_tests!(charge_cases, $args;
+            a_telegram_payment_is_recorded_and_delivered_once,
+            a_second_payment_across_channels_is_kept_for_reversal,
+            a_complete_after_a_telegram_payment_is_minus_4_with_reversal,
+            a_failed_delivery_of_a_telegram_payment_is_kept_for_reversal,
+            telegram_top_ups_are_each_delivered_with_a_receipt,
+            concurrent_records_of_one_charge_deliver_once,
+            a_complete_racing_a_telegram_payment_delivers_once,
         );
     };
 }

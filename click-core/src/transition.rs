@@ -38,7 +38,7 @@ use std::future::Future;
 use crate::ids::{MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::outbox::TaskKind;
 use crate::store::{
-    NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason, StoreError,
+    NewCharge, NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason, StoreError,
     Transaction, TransactionState, Transition,
 };
 
@@ -98,6 +98,20 @@ pub trait Steps: Send {
     fn transaction(
         &mut self,
         merchant_prepare_id: MerchantPrepareId,
+    ) -> impl Future<Output = Result<Option<Transaction>, StoreError>> + Send;
+
+    /// Inserts a Telegram payment, confirmed ([`NewCharge::recorded`]); `None` if its
+    /// `telegram_payment_charge_id` is recorded already (by this unit's store, a concurrent unit
+    /// included: a unique key).
+    fn insert_charge(
+        &mut self,
+        new: &NewCharge,
+    ) -> impl Future<Output = Result<Option<Transaction>, StoreError>> + Send;
+
+    /// The Telegram payment of a `telegram_payment_charge_id`, as this unit sees it.
+    fn charge(
+        &mut self,
+        telegram_payment_charge_id: &str,
     ) -> impl Future<Output = Result<Option<Transaction>, StoreError>> + Send;
 
     /// Claims the transaction's one-time order for it; `false` if another transaction holds it.
@@ -272,8 +286,73 @@ where
     }
 }
 
+/// Records a Telegram payment in `steps` and delivers it through `hooks`, under the confirm's
+/// rules (one debited transaction per one-time order), then commits; a charge recorded already
+/// changes nothing.
+///
+/// # Errors
+///
+/// A step failed; nothing was changed.
+pub async fn record_charge<S, H>(
+    steps: S,
+    hooks: &H,
+    new: &NewCharge,
+) -> Result<Transition, StoreError>
+where
+    S: Steps,
+    H: OrderHooks<S::Cx> + ?Sized,
+{
+    debit(steps, hooks, Debit::Charge(new)).await
+}
+
+/// How a debit enters the store: a Complete confirming a prepared attempt, or a Telegram payment
+/// recorded as it arrives.
+#[derive(Clone, Copy)]
+enum Debit<'a> {
+    Complete(MerchantPrepareId),
+    Charge(&'a NewCharge),
+}
+
+impl Debit<'_> {
+    /// Makes the debited row and claims its one-time order: the row and whether it holds the
+    /// order, or `None` if the row had already left `Prepared` (or the charge was recorded).
+    async fn take<S: Steps>(
+        self,
+        steps: &mut S,
+    ) -> Result<Option<(Transaction, bool)>, StoreError> {
+        match self {
+            Debit::Complete(merchant_prepare_id) => steps.confirm(merchant_prepare_id).await,
+            Debit::Charge(new) => {
+                let Some(transaction) = steps.insert_charge(new).await? else {
+                    return Ok(None);
+                };
+                let holds = transaction.kind != PaymentKind::Order
+                    || steps.claim_order(&transaction).await?;
+                Ok(Some((transaction, holds)))
+            }
+        }
+    }
+
+    /// What nothing changed answers: the row as it stands.
+    async fn unchanged<S: Steps>(self, mut steps: S) -> Result<Transition, StoreError> {
+        match self {
+            Debit::Complete(merchant_prepare_id) => unchanged(steps, merchant_prepare_id).await,
+            Debit::Charge(new) => {
+                let id = &new.charge.telegram_payment_charge_id;
+                let current = steps.charge(id).await?.ok_or_else(|| {
+                    StoreError::backend(format!(
+                        "Telegram charge {id} was refused but is not recorded"
+                    ))
+                })?;
+                steps.rollback().await?;
+                Ok(Transition::Unchanged(current))
+            }
+        }
+    }
+}
+
 async fn confirm<S, H>(
-    mut steps: S,
+    steps: S,
     hooks: &H,
     merchant_prepare_id: MerchantPrepareId,
 ) -> Result<Transition, StoreError>
@@ -281,9 +360,20 @@ where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
 {
-    let Some((mut transaction, holds)) = steps.confirm(merchant_prepare_id).await? else {
-        return unchanged(steps, merchant_prepare_id).await;
+    debit(steps, hooks, Debit::Complete(merchant_prepare_id)).await
+}
+
+/// Takes a debit, then delivers it, or keeps it for reversal when its order is paid already or
+/// the delivery hook fails.
+async fn debit<S, H>(mut steps: S, hooks: &H, debit: Debit<'_>) -> Result<Transition, StoreError>
+where
+    S: Steps,
+    H: OrderHooks<S::Cx> + ?Sized,
+{
+    let Some((mut transaction, holds)) = debit.take(&mut steps).await? else {
+        return debit.unchanged(steps).await;
     };
+    let merchant_prepare_id = transaction.merchant_prepare_id;
     if !holds {
         let reason = ReversalReason::OrderAlreadyPaid;
         mark_reversal_due(&mut steps, &mut transaction, reason).await?;
@@ -296,12 +386,12 @@ where
         tracing::error!(
             merchant_prepare_id = merchant_prepare_id.get(),
             error = error.as_ref() as &dyn std::error::Error,
-            "delivery hook failed after Click debited the customer"
+            "delivery hook failed after the customer was debited"
         );
-        // Undo the hook's writes, then confirm again, without it, as due for reversal.
+        // Undo the hook's writes, then take the debit again, without it, as due for reversal.
         steps.restart().await?;
-        let Some((mut transaction, holds)) = steps.confirm(merchant_prepare_id).await? else {
-            return unchanged(steps, merchant_prepare_id).await;
+        let Some((mut transaction, holds)) = debit.take(&mut steps).await? else {
+            return debit.unchanged(steps).await;
         };
         let reason = if holds {
             ReversalReason::DeliveryFailed
@@ -318,10 +408,10 @@ where
     }
     // A hook that swallowed an error of its own database work has left the transaction aborted
     // (PostgreSQL) or rolled back (MySQL, on a deadlock): committing would silently keep nothing
-    // while Click is told the payment went through. Read the confirm back first; a failure here
-    // answers -7, and Click's retry delivers again.
-    let confirmed = steps.transaction(merchant_prepare_id).await?;
-    if confirmed.as_ref().map(|t| t.state) != Some(TransactionState::Confirmed) {
+    // while the payment is reported as taken. Read the debit back first; a failure here is an
+    // error, and a retry delivers again.
+    let kept = steps.transaction(transaction.merchant_prepare_id).await?;
+    if kept.as_ref().map(|t| t.state) != Some(TransactionState::Confirmed) {
         return Err(StoreError::backend(
             "the confirm did not survive the delivery hook: the hook's database work failed \
              and the hook did not say so",
@@ -329,7 +419,7 @@ where
     }
     if receipt {
         steps
-            .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
+            .enqueue(TaskKind::Fiscalize, transaction.merchant_prepare_id)
             .await?;
     }
     steps.commit().await?;

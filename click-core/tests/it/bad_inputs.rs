@@ -25,8 +25,8 @@ use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate
 use click_core::testing::{CallbackForm, Click, Harness, TestOrders, code};
 use click_core::{
     ClickPaydocId, ClickTransId, Endpoint, Keyring, MemoryStore, MerchantPrepareId,
-    MerchantTransId, NewPrepare, Order, OrderStore, Outcome, Prepared, SecretKey, ServiceId, Shop,
-    StoreError, Transaction, TransactionState, Transition,
+    MerchantTransId, NewCharge, NewPrepare, Order, OrderStore, Outcome, Prepared, SecretKey,
+    ServiceId, Shop, StoreError, Transaction, TransactionState, Transition,
 };
 use md5::{Digest, Md5};
 
@@ -404,6 +404,14 @@ impl OrderStore for Instrumented {
     async fn complete(&self, id: MerchantPrepareId, to: Outcome) -> Result<Transition, StoreError> {
         (self.before)()?;
         self.inner.complete(id, to).await
+    }
+    async fn charge(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+        (self.before)()?;
+        self.inner.charge(id).await
+    }
+    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+        (self.before)()?;
+        self.inner.record_charge(new).await
     }
 }
 
