@@ -9,8 +9,8 @@ use click_core::outbox::{
     Claim, ExpiryOutcome, Settled, Stage, Task, TaskCounts, TaskKind, TaskStatus, TaskUpdate,
 };
 use click_core::{
-    BoxError, OrderStore, Outcome, ReversalOutcome, StoreError, Transaction, TransactionState,
-    Transition,
+    BoxError, ClickPaydocId, OrderStore, Outcome, ReversalOutcome, StoreError, Transaction,
+    TransactionState, Transition,
 };
 use click_merchant::{
     MerchantClient, MerchantError, OfdReceipt, PaymentDate, PaymentStatus, Reversal,
@@ -333,7 +333,9 @@ impl Worker {
         if self.policy.reversals == Approve::Manual && !task.approved {
             return Ok(Next::Hold);
         }
-        let payment = task.transaction.click_paydoc_id;
+        let Some(payment) = click_payment(&task.transaction) else {
+            return Ok(Next::Park(NO_CLICK_PAYMENT.into(), None));
+        };
         // A payment no longer paid was reversed by an earlier attempt whose answer was lost, if
         // one was sent; else it never was paid.
         let gone = if task.stage == Stage::Fresh {
@@ -371,7 +373,9 @@ impl Worker {
         if let Some(url) = &task.transaction.receipt_url {
             return Ok(Next::Done(Settled::Receipt { url: url.clone() }));
         }
-        let payment = task.transaction.click_paydoc_id;
+        let Some(payment) = click_payment(&task.transaction) else {
+            return Ok(Next::Park(NO_CLICK_PAYMENT.into(), None));
+        };
         if task.stage != Stage::Fresh {
             // An earlier attempt may have submitted: read before submitting again.
             match self.client.ofd_data(payment).await {
@@ -534,4 +538,15 @@ fn record_counts(counts: &TaskCounts) {
             .sum();
         click_core::metrics::settle_tasks(status, count);
     }
+}
+
+/// Why a task of a payment without a Click payment id is parked.
+const NO_CLICK_PAYMENT: &str = "no Click payment id: a Telegram payment whose provider charge id \
+                                is not Click's payment id; settle it by hand";
+
+/// The Merchant API's `payment_id` of a transaction: `None` for a Telegram payment whose provider
+/// id is not one (kept as `0`), which only a person can settle.
+fn click_payment(transaction: &Transaction) -> Option<ClickPaydocId> {
+    let payment = transaction.click_paydoc_id;
+    (payment.get() != 0 || transaction.telegram.is_none()).then_some(payment)
 }

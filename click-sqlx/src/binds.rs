@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use click_core::outbox::{TaskFilter, TaskKind, TaskStatus};
 use click_core::{
-    ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare,
-    PaymentKind, ServiceId, Transaction, TransactionState,
+    ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewCharge,
+    NewPrepare, PaymentKind, ServiceId, Transaction, TransactionState,
 };
 
 use crate::row;
@@ -71,6 +71,22 @@ pub(crate) fn insert_transaction(new: &NewPrepare) -> [Bind<'_>; 8] {
         code(row::kind_code(new.kind)),
         code(row::PREPARED),
         Bind::Int(row::millis(new.prepared_at)),
+    ]
+}
+
+/// `insert_charge`.
+pub(crate) fn insert_charge(new: &NewCharge) -> [Bind<'_>; 10] {
+    [
+        Bind::Int(0),
+        Bind::Int(new.service_id.get()),
+        Bind::Int(new.charge.click_paydoc_id().get()),
+        Bind::Text(new.merchant_trans_id.as_str()),
+        Bind::Int(row::amount_code(new.amount)),
+        code(row::kind_code(new.kind)),
+        code(row::state_code(TransactionState::Confirmed)),
+        Bind::Int(row::millis(new.paid_at)),
+        Bind::Text(&new.charge.telegram_payment_charge_id),
+        Bind::Text(&new.charge.provider_payment_charge_id),
     ]
 }
 

@@ -13,7 +13,8 @@
 //! `kind` is 0 for a one-time order and 1 for an account top-up. `amount_tiyin` is the amount in
 //! integer tiyin (1 so'm = 100 tiyin): exact, never a float. `prepared_at_ms` and the outbox's
 //! times are Unix milliseconds. `reversal_outcome` is 0 reversed, 1 never paid, 2 refused (with
-//! Click's code in `reversal_code`).
+//! Click's code in `reversal_code`). `telegram_payment_charge_id` and `provider_payment_charge_id`
+//! are both set on a Telegram payment (`click_trans_id` 0) and both `NULL` on a SHOP-API attempt.
 //!
 //! | `click_outbox` column | codes |
 //! |---|---|
@@ -24,8 +25,8 @@
 use click_core::outbox::{Stage, Task, TaskKind, TaskStatus, from_unix_millis};
 use click_core::{
     Amount, ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId,
-    PaymentKind, ReversalOutcome, ReversalReason, ServiceId, StoreError, TaskId, Tiyin,
-    Transaction, TransactionState,
+    PaymentKind, ReversalOutcome, ReversalReason, ServiceId, StoreError, TaskId, TelegramCharge,
+    Tiyin, Transaction, TransactionState,
 };
 
 /// The `state` code of a prepared transaction.
@@ -174,6 +175,8 @@ pub struct TransactionRow {
     pub(crate) reversal_outcome: Option<i32>,
     pub(crate) reversal_code: Option<i64>,
     pub(crate) receipt_url: Option<String>,
+    pub(crate) telegram_payment_charge_id: Option<String>,
+    pub(crate) provider_payment_charge_id: Option<String>,
 }
 
 /// A transaction moved to confirmed, and whether it holds its one-time order.
@@ -229,6 +232,19 @@ impl TryFrom<TransactionRow> for Transaction {
             (Some(2), Some(code)) => Some(ReversalOutcome::Refused { code }),
             _ => return Err(corrupt("reversal_outcome")),
         };
+        let telegram = match (
+            row.telegram_payment_charge_id,
+            row.provider_payment_charge_id,
+        ) {
+            (None, None) => None,
+            (Some(telegram_payment_charge_id), Some(provider_payment_charge_id)) => {
+                Some(TelegramCharge {
+                    telegram_payment_charge_id,
+                    provider_payment_charge_id,
+                })
+            }
+            _ => return Err(corrupt("telegram_payment_charge_id")),
+        };
         Ok(Transaction {
             click_trans_id: ClickTransId::new(row.click_trans_id),
             service_id: ServiceId::new(row.service_id),
@@ -243,6 +259,7 @@ impl TryFrom<TransactionRow> for Transaction {
             prepared_at: time_of(row.prepared_at_ms, "click_transactions", "prepared_at_ms")?,
             reversal,
             receipt_url: row.receipt_url,
+            telegram,
         })
     }
 }
@@ -306,6 +323,9 @@ mod tests {
             include_str!("../migrations/postgres/3_settlement_outbox.sql"),
             include_str!("../migrations/mysql/3_settlement_outbox.sql"),
             include_str!("../migrations/sqlite/3_settlement_outbox.sql"),
+            include_str!("../migrations/postgres/4_telegram_payments.sql"),
+            include_str!("../migrations/mysql/4_telegram_payments.sql"),
+            include_str!("../migrations/sqlite/4_telegram_payments.sql"),
         ] {
             let condition = format!("state = {PREPARED}");
             assert_eq!(

@@ -19,7 +19,14 @@ pub struct Sql {
     /// [`select_prepared_attempt`](Self::select_prepared_attempt) as a locking read, which sees
     /// the latest committed row even inside an older snapshot.
     pub(crate) select_prepared_attempt_latest: &'static str,
-    /// Every transaction of a `click_trans_id`, oldest first (binds: click_trans_id).
+    /// The Telegram payment of a `telegram_payment_charge_id` (binds: it). On MySQL a locking
+    /// read, which sees a concurrent record committed after the transaction's snapshot.
+    pub(crate) select_charge: &'static str,
+    /// A Telegram payment (binds: [`insert_transaction`](Self::insert_transaction)'s, then
+    /// telegram_payment_charge_id, provider_payment_charge_id). On PostgreSQL it returns its
+    /// `merchant_prepare_id`, or nothing when the charge is recorded already.
+    pub(crate) insert_charge: &'static str,
+    /// Every SHOP-API transaction of a `click_trans_id`, oldest first (binds: click_trans_id).
     pub(crate) select_transactions_of: &'static str,
     /// Every transaction in either of two states whose reversal is not settled, oldest first
     /// (binds: state, state).
@@ -99,12 +106,15 @@ pub(crate) enum ClaimTasks {
 
 /// The columns of a transaction, from `t`, every dialect but MySQL's `merchant_trans_id`.
 macro_rules! columns {
-    ($merchant_trans_id:literal) => {
+    ($merchant_trans_id:literal, $telegram_payment_charge_id:literal, $provider_payment_charge_id:literal) => {
         concat!(
             "t.click_trans_id, t.service_id, t.click_paydoc_id, ",
             $merchant_trans_id,
             ", t.amount_tiyin, t.kind, t.state, t.merchant_prepare_id, t.merchant_confirm_id, \
-             t.prepared_at_ms, t.reversal_outcome, t.reversal_code, t.receipt_url"
+             t.prepared_at_ms, t.reversal_outcome, t.reversal_code, t.receipt_url, ",
+            $telegram_payment_charge_id,
+            ", ",
+            $provider_payment_charge_id
         )
     };
 }
@@ -121,7 +131,11 @@ macro_rules! task_columns {
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 macro_rules! plain_columns {
     () => {
-        columns!("t.merchant_trans_id")
+        columns!(
+            "t.merchant_trans_id",
+            "t.telegram_payment_charge_id",
+            "t.provider_payment_charge_id"
+        )
     };
 }
 
@@ -148,7 +162,17 @@ pub(crate) const DOLLAR: Sql = Sql {
     select_prepared_attempt_latest: pg_select!(
         "t.service_id = $1 AND t.click_trans_id = $2 AND t.merchant_trans_id = $3 AND t.state = 0"
     ),
-    select_transactions_of: pg_select!("t.click_trans_id = $1 ORDER BY t.merchant_prepare_id"),
+    select_charge: pg_select!("t.telegram_payment_charge_id = $1"),
+    insert_charge: "INSERT INTO click_transactions \
+                    (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
+                     amount_tiyin, kind, state, prepared_at_ms, telegram_payment_charge_id, \
+                     provider_payment_charge_id) \
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                    ON CONFLICT DO NOTHING RETURNING merchant_prepare_id",
+    select_transactions_of: pg_select!(
+        "t.click_trans_id = $1 AND t.telegram_payment_charge_id IS NULL \
+         ORDER BY t.merchant_prepare_id"
+    ),
     select_reversals_due: pg_select!(
         "t.state IN ($1, $2) AND t.reversal_outcome IS NULL ORDER BY t.merchant_prepare_id"
     ),
@@ -255,7 +279,11 @@ macro_rules! mysql_select {
 #[cfg(feature = "mysql")]
 macro_rules! mysql_columns {
     () => {
-        columns!("CONVERT(t.merchant_trans_id USING utf8mb4) AS merchant_trans_id")
+        columns!(
+            "CONVERT(t.merchant_trans_id USING utf8mb4) AS merchant_trans_id",
+            "CONVERT(t.telegram_payment_charge_id USING utf8mb4) AS telegram_payment_charge_id",
+            "CONVERT(t.provider_payment_charge_id USING utf8mb4) AS provider_payment_charge_id"
+        )
     };
 }
 
@@ -271,7 +299,15 @@ pub(crate) const QUESTION: Sql = Sql {
         "t.service_id = ? AND t.click_trans_id = ? AND t.merchant_trans_id = ? AND t.state = 0 \
          LOCK IN SHARE MODE"
     ),
-    select_transactions_of: mysql_select!("t.click_trans_id = ? ORDER BY t.merchant_prepare_id"),
+    select_charge: mysql_select!("t.telegram_payment_charge_id = ? LOCK IN SHARE MODE"),
+    insert_charge: "INSERT INTO click_transactions \
+                    (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
+                     amount_tiyin, kind, state, prepared_at_ms, telegram_payment_charge_id, \
+                     provider_payment_charge_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    select_transactions_of: mysql_select!(
+        "t.click_trans_id = ? AND t.telegram_payment_charge_id IS NULL \
+         ORDER BY t.merchant_prepare_id"
+    ),
     select_reversals_due: mysql_select!(
         "t.state IN (?, ?) AND t.reversal_outcome IS NULL ORDER BY t.merchant_prepare_id"
     ),
@@ -361,7 +397,16 @@ pub(crate) const SQLITE: Sql = Sql {
     select_prepared_attempt_latest: sqlite_select!(
         "t.service_id = ?1 AND t.click_trans_id = ?2 AND t.merchant_trans_id = ?3 AND t.state = 0"
     ),
-    select_transactions_of: sqlite_select!("t.click_trans_id = ?1 ORDER BY t.merchant_prepare_id"),
+    select_charge: sqlite_select!("t.telegram_payment_charge_id = ?1"),
+    insert_charge: "INSERT INTO click_transactions \
+                    (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
+                     amount_tiyin, kind, state, prepared_at_ms, telegram_payment_charge_id, \
+                     provider_payment_charge_id) \
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+    select_transactions_of: sqlite_select!(
+        "t.click_trans_id = ?1 AND t.telegram_payment_charge_id IS NULL \
+         ORDER BY t.merchant_prepare_id"
+    ),
     select_reversals_due: sqlite_select!(
         "t.state IN (?1, ?2) AND t.reversal_outcome IS NULL ORDER BY t.merchant_prepare_id"
     ),
@@ -433,7 +478,8 @@ pub(crate) const SQLITE: Sql = Sql {
 mod tests {
     const COLUMNS: &str = "click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
                            amount_tiyin, kind, state, merchant_prepare_id, merchant_confirm_id, \
-                           prepared_at_ms, reversal_outcome, reversal_code, receipt_url";
+                           prepared_at_ms, reversal_outcome, reversal_code, receipt_url, \
+                           telegram_payment_charge_id, provider_payment_charge_id";
 
     /// The column lists spelled out in the macros are the row's columns.
     #[test]

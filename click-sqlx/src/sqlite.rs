@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate};
 use click_core::transition;
 use click_core::{
-    ClickPaydocId, ClickTransId, MerchantPrepareId, MerchantTransId, NewPrepare, Order, OrderHooks,
-    OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction, Transition,
+    ClickPaydocId, ClickTransId, MerchantPrepareId, MerchantTransId, NewCharge, NewPrepare, Order,
+    OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction, Transition,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -312,6 +312,15 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
         .await
     }
 
+    async fn charge(
+        &self,
+        telegram_payment_charge_id: &str,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let id = telegram_payment_charge_id.to_owned();
+        self.look_up(Box::new(move |conn, _, _| steps::charge(conn, &id)))
+            .await
+    }
+
     async fn transactions_of(
         &self,
         click_trans_id: ClickTransId,
@@ -352,6 +361,16 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
                 waiter.wait(async move {
                     let steps = SqliteSteps::begin(conn)?;
                     transition::complete(steps, hooks, merchant_prepare_id, to).await
+                })?
+            }))
+            .await
+    }
+
+    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+        self.writer
+            .call(Box::new(move |conn, hooks, waiter| {
+                waiter.wait(async move {
+                    transition::record_charge(SqliteSteps::begin(conn)?, hooks, &new).await
                 })?
             }))
             .await

@@ -33,9 +33,9 @@ use async_trait::async_trait;
 use click_core::outbox::TaskKind;
 use click_core::transition::{self, Inserted, Steps};
 use click_core::{
-    ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare, Order,
-    OrderHooks, OrderStore, Outcome, PaymentKind, Prepared, ServiceId, StoreError, Transaction,
-    TransactionState, Transition,
+    ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewCharge, NewPrepare,
+    Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared, ServiceId, StoreError,
+    Transaction, TransactionState, Transition,
 };
 
 use crate::binds;
@@ -202,6 +202,14 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
         Ok(self.read(D::SQL.select_transaction, &binds).await?.pop())
     }
 
+    async fn charge(
+        &self,
+        telegram_payment_charge_id: &str,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let binds = [Bind::Text(telegram_payment_charge_id)];
+        Ok(self.read(D::SQL.select_charge, &binds).await?.pop())
+    }
+
     async fn transactions_of(
         &self,
         click_trans_id: ClickTransId,
@@ -235,6 +243,13 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
     ) -> Result<Transition, StoreError> {
         retry_conflicts(|| async {
             transition::complete(self.begin().await?, &self.hooks, merchant_prepare_id, to).await
+        })
+        .await
+    }
+
+    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+        retry_conflicts(|| async {
+            transition::record_charge(self.begin().await?, &self.hooks, &new).await
         })
         .await
     }
@@ -383,6 +398,22 @@ impl<D: Database> Steps for SqlSteps<D> {
     ) -> Result<Option<Transaction>, StoreError> {
         let binds = [Bind::Int(merchant_prepare_id.get())];
         self.select(D::SQL.select_transaction, &binds).await
+    }
+
+    async fn insert_charge(&mut self, new: &NewCharge) -> Result<Option<Transaction>, StoreError> {
+        let binds = binds::insert_charge(new);
+        let inserted = D::insert(self.conn(), D::SQL.insert_charge, &binds)
+            .await
+            .map_err(backend)?;
+        Ok(inserted.map(|id| new.clone().recorded(MerchantPrepareId::new(id))))
+    }
+
+    async fn charge(
+        &mut self,
+        telegram_payment_charge_id: &str,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let binds = [Bind::Text(telegram_payment_charge_id)];
+        self.select(D::SQL.select_charge, &binds).await
     }
 
     async fn claim_order(&mut self, transaction: &Transaction) -> Result<bool, StoreError> {

@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::{Harness, Hook, code};
 use crate::amount::Amount;
 use crate::ids::ClickPaydocId;
-use crate::outbox::{TaskFilter, TaskKind};
+use crate::outbox::{TaskFilter, TaskKind, from_unix_millis, unix_millis};
 use crate::store::{
     NewCharge, Order, PaymentKind, ReversalReason, TelegramCharge, Transaction, TransactionState,
     Transition,
@@ -38,7 +38,8 @@ fn charge(order: &str, total: &str, charge: &str, kind: PaymentKind) -> NewCharg
             telegram_payment_charge_id: charge.to_owned(),
             provider_payment_charge_id: format!("900{number}"),
         },
-        paid_at: SystemTime::now(),
+        // To the millisecond, as stores keep it.
+        paid_at: from_unix_millis(unix_millis(SystemTime::now())),
     }
 }
 

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use click_core::outbox::{ExpiryOutcome, Settled, TaskKind, TaskStatus};
 use click_core::testing::{Harness, code};
 use click_core::{
-    BoxError, ClickPaydocId, MemoryStore, MerchantId, MerchantPrepareId, Order, ReversalOutcome,
-    SecretKey, Transaction, TransactionState,
+    BoxError, ClickPaydocId, MemoryStore, MerchantId, MerchantPrepareId, NewCharge, Order,
+    PaymentKind, ReversalOutcome, SecretKey, TelegramCharge, Transaction, TransactionState,
+    Transition,
 };
 use click_merchant::{CommissionInfo, MerchantClient, OfdItem, OfdReceipt, RetryPolicy};
 use click_settle::{Approve, Policy, SettleEvent, Worker};
@@ -234,6 +235,66 @@ async fn the_second_debit_of_an_order_is_reversed() {
         s.mock.payment(prepare_ids[1].2).map(|p| p.status),
         Some(Payment::REVERSED)
     );
+}
+
+/// A Telegram payment of an order paid through the SHOP-API is reversed at Click by its provider
+/// id, when that is Click's payment id; one whose provider id is not is parked for a person, and
+/// nothing is sent to Click for it.
+#[tokio::test]
+async fn a_second_payment_by_telegram_is_reversed_by_its_provider_id() {
+    let s = Setup::new().await;
+    s.h.orders.insert("o-1", payable());
+    assert_eq!(s.pay("o-1", Payment::PAID).await.0, 0);
+    let telegram = s.mock.record_payment(
+        "1000".parse().expect("amount"),
+        "o-1".parse().expect("order id"),
+        Payment::PAID,
+    );
+    let store = s.h.shop.store();
+    for (charge, provider) in [
+        ("tg-1", telegram.to_string()),
+        ("tg-2", "not-a-number".into()),
+    ] {
+        let new = NewCharge {
+            service_id: Harness::SERVICE_ID,
+            merchant_trans_id: "o-1".parse().expect("order id"),
+            amount: "1000".parse().expect("amount"),
+            kind: PaymentKind::Order,
+            charge: TelegramCharge {
+                telegram_payment_charge_id: charge.into(),
+                provider_payment_charge_id: provider,
+            },
+            paid_at: std::time::SystemTime::now(),
+        };
+        let recorded = store.record_charge(new).await.expect("recorded");
+        assert!(
+            matches!(recorded, Transition::OrderAlreadyPaid(_)),
+            "{recorded:?}"
+        );
+    }
+    drain(&s.worker(policy())).await;
+    assert_eq!(
+        s.mock.payment(telegram).map(|p| p.status),
+        Some(Payment::REVERSED)
+    );
+    let reversed = store.charge("tg-1").await.expect("answers").expect("kept");
+    assert_eq!(reversed.reversal, Some(ReversalOutcome::Reversed));
+    assert_eq!(
+        s.requests("payment/reversal"),
+        1,
+        "only the one with Click's id"
+    );
+    let report = click_settle::report(store.as_ref()).await.expect("answers");
+    assert_eq!(report.parked.len(), 1, "{report}");
+    assert_eq!(
+        report.parked[0]
+            .transaction
+            .telegram
+            .as_ref()
+            .map(|c| c.telegram_payment_charge_id.as_str()),
+        Some("tg-2")
+    );
+    assert!(report.to_string().contains("settle it by hand"), "{report}");
 }
 
 /// A reversal whose answer is lost after Click reversed (a timeout) is recognised on the next

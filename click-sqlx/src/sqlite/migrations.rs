@@ -34,10 +34,11 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A new one is added here and never edited once released.
-const MIGRATIONS: [Migration; 3] = [
+const MIGRATIONS: [Migration; 4] = [
     migration!(1, "click_transactions"),
     migration!(2, "attempts_by_merchant_prepare_id"),
     migration!(3, "settlement_outbox"),
+    migration!(4, "telegram_payments"),
 ];
 
 impl Migration {

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use click_core::outbox::{Claim, Task, TaskCounts, TaskFilter, TaskKind, TaskUpdate};
 use click_core::transition::{Inserted, Steps};
 use click_core::{
-    ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare,
-    Order, OrderHooks, ServiceId, StoreError, Transaction, TransactionState,
+    ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewCharge,
+    NewPrepare, Order, OrderHooks, ServiceId, StoreError, Transaction, TransactionState,
 };
 use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, ToSql};
@@ -60,6 +60,8 @@ fn transaction_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Trans
         reversal_outcome: row.get(at + 10)?,
         reversal_code: row.get(at + 11)?,
         receipt_url: row.get(at + 12)?,
+        telegram_payment_charge_id: row.get(at + 13)?,
+        provider_payment_charge_id: row.get(at + 14)?,
     })
 }
 
@@ -119,6 +121,15 @@ fn update(conn: &Connection, sql: &str, binds: &[Bind<'_>]) -> Result<usize, Sto
     conn.prepare_cached(sql)
         .and_then(|mut statement| statement.execute(rusqlite::params_from_iter(binds)))
         .map_err(backend)
+}
+
+/// The Telegram payment of a `telegram_payment_charge_id`, if any.
+pub(crate) fn charge(
+    conn: &Connection,
+    telegram_payment_charge_id: &str,
+) -> Result<Option<Transaction>, StoreError> {
+    let binds = [Bind::Text(telegram_payment_charge_id)];
+    Ok(select(conn, SQLITE.select_charge, &binds)?.pop())
 }
 
 /// The transaction of a `merchant_prepare_id`, if any.
@@ -343,6 +354,21 @@ impl Steps for SqliteSteps<'_> {
         merchant_prepare_id: MerchantPrepareId,
     ) -> Result<Option<Transaction>, StoreError> {
         transaction(self.conn, merchant_prepare_id)
+    }
+
+    async fn insert_charge(&mut self, new: &NewCharge) -> Result<Option<Transaction>, StoreError> {
+        if update(self.conn, SQLITE.insert_charge, &binds::insert_charge(new))? == 0 {
+            return Ok(None);
+        }
+        let id = MerchantPrepareId::new(self.conn.last_insert_rowid());
+        Ok(Some(new.clone().recorded(id)))
+    }
+
+    async fn charge(
+        &mut self,
+        telegram_payment_charge_id: &str,
+    ) -> Result<Option<Transaction>, StoreError> {
+        charge(self.conn, telegram_payment_charge_id)
     }
 
     async fn claim_order(&mut self, transaction: &Transaction) -> Result<bool, StoreError> {
