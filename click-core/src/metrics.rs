@@ -11,6 +11,8 @@
 //! | `click_settle_attempts_total` | counter | `kind` (`reverse`, `fiscalize`, `expire`), `outcome` (`done`, `parked`, `awaiting_approval`, `retry`) | settlement attempts (`click-settle`) |
 //! | `click_settle_tasks` | gauge | `status` (`pending`, `awaiting_approval`, `parked`) | the outbox's tasks, as a settlement worker last counted them |
 //! | `click_settle_payment_to_receipt_seconds` | histogram | | from a payment's Prepare to its fiscal receipt (the Complete follows the Prepare within seconds) |
+//! | `click_telegram_pre_checkouts_total` | counter | `answer` (`ok`, `currency`, `unknown_order`, `paid`, `closed`, `wrong_amount`, `unavailable`) | Telegram pre-checkout queries answered (`click-telegram`) |
+//! | `click_telegram_payments_total` | counter | `outcome` (`delivered`, `reversal_due`, `repeated`) | Telegram payments recorded (`click-telegram`) |
 //!
 //! Names follow Prometheus' conventions: a `click_` prefix, base units (seconds), `_total` on
 //! counters. [`describe`] registers their help texts and units with the installed recorder.
@@ -36,6 +38,10 @@ pub const SETTLE_ATTEMPTS: &str = "click_settle_attempts_total";
 pub const SETTLE_TASKS: &str = "click_settle_tasks";
 /// Prepare to receipt: `click_settle_payment_to_receipt_seconds`.
 pub const PAYMENT_TO_RECEIPT: &str = "click_settle_payment_to_receipt_seconds";
+/// Telegram pre-checkouts answered: `click_telegram_pre_checkouts_total{answer}`.
+pub const TELEGRAM_PRE_CHECKOUTS: &str = "click_telegram_pre_checkouts_total";
+/// Telegram payments recorded: `click_telegram_payments_total{outcome}`.
+pub const TELEGRAM_PAYMENTS: &str = "click_telegram_payments_total";
 
 /// Registers every metric's help text and unit with the installed recorder; call it once after
 /// installing one.
@@ -65,6 +71,14 @@ pub fn describe() {
         Unit::Seconds,
         "Time from a payment's Prepare to its fiscal receipt"
     );
+    describe_counter!(
+        TELEGRAM_PRE_CHECKOUTS,
+        "Telegram pre-checkout queries answered, by answer"
+    );
+    describe_counter!(
+        TELEGRAM_PAYMENTS,
+        "Telegram payments recorded, by outcome"
+    );
 }
 
 /// Records one answered callback.
@@ -79,13 +93,24 @@ pub(crate) fn store_error() {
     ::metrics::counter!(STORE_ERRORS).increment(1);
 }
 
-/// Records a payment becoming due for reversal.
-pub(crate) fn reversal_due(reason: ReversalReason) {
+/// Records a payment becoming due for reversal (for `click-telegram` too).
+pub fn reversal_due(reason: ReversalReason) {
     let reason = match reason {
         ReversalReason::DeliveryFailed => "delivery_failed",
         ReversalReason::OrderAlreadyPaid => "order_already_paid",
     };
     ::metrics::counter!(REVERSALS_DUE, "reason" => reason).increment(1);
+}
+
+/// Records one Telegram pre-checkout answered (for `click-telegram`).
+pub fn telegram_pre_checkout(answer: &'static str) {
+    ::metrics::counter!(TELEGRAM_PRE_CHECKOUTS, "answer" => answer).increment(1);
+}
+
+/// Records one Telegram payment (for `click-telegram`): `outcome` is `delivered`,
+/// `reversal_due` or `repeated`.
+pub fn telegram_payment(outcome: &'static str) {
+    ::metrics::counter!(TELEGRAM_PAYMENTS, "outcome" => outcome).increment(1);
 }
 
 /// Records one settlement attempt (for `click-settle`): `outcome` is `done`, `parked`,
