@@ -36,6 +36,7 @@
 //! reversals, card tokens, Click Pass, OFD) for testing a Merchant API client, with fault injection
 //! and a test clock.
 
+pub mod bot_api;
 pub mod fixtures;
 pub mod http;
 pub mod load;
