@@ -75,10 +75,7 @@ pub fn describe() {
         TELEGRAM_PRE_CHECKOUTS,
         "Telegram pre-checkout queries answered, by answer"
     );
-    describe_counter!(
-        TELEGRAM_PAYMENTS,
-        "Telegram payments recorded, by outcome"
-    );
+    describe_counter!(TELEGRAM_PAYMENTS, "Telegram payments recorded, by outcome");
 }
 
 /// Records one answered callback.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use click_core::{MerchantUserId, SecretKey, ServiceId};
+use click_testkit::bot_api::FakeBotApi;
 use click_testkit::mock::{MockApi, MockConfig, Payment};
 use click_testkit::{ORDERS_NEEDED, Options, OrderSpec, Target, ToolOrders};
 
@@ -117,6 +118,19 @@ enum Command {
         /// Tashkent time); its `payment_id` is printed. Repeatable.
         #[arg(long)]
         paid_payment: Vec<OrderSpec>,
+    },
+    /// Serve a fake Telegram Bot API for a bot selling through CLICK Terminal, until Ctrl-C;
+    /// prints its URL (the bot's API URL). The `/fake/…` routes play the customer.
+    BotApi {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        addr: SocketAddr,
+        /// The bot token it accepts.
+        #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Milliseconds a pre-checkout query may wait for its answer (Telegram: 10 000).
+        #[arg(long, default_value_t = 10_000)]
+        deadline_ms: u64,
     },
 }
 
@@ -301,19 +315,41 @@ async fn main() -> ExitCode {
                             mock.record_payment(payment.amount, payment.id.clone(), Payment::PAID);
                         println!("payment {id} for {}", payment.id);
                     }
-                    match tokio::signal::ctrl_c().await {
-                        Ok(()) => ExitCode::SUCCESS,
-                        Err(error) => {
-                            eprintln!("cannot wait for Ctrl-C: {error}");
-                            ExitCode::FAILURE
-                        }
-                    }
+                    until_ctrl_c().await
                 }
                 Err(error) => {
                     eprintln!("cannot listen on {addr}: {error}");
                     ExitCode::FAILURE
                 }
             }
+        }
+        Command::BotApi {
+            addr,
+            token,
+            deadline_ms,
+        } => {
+            let fake = FakeBotApi::with_deadline(token, Duration::from_millis(deadline_ms));
+            match fake.start_on(addr).await {
+                Ok(url) => {
+                    println!("{url}");
+                    until_ctrl_c().await
+                }
+                Err(error) => {
+                    eprintln!("cannot listen on {addr}: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// Serves until Ctrl-C.
+async fn until_ctrl_c() -> ExitCode {
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("cannot wait for Ctrl-C: {error}");
+            ExitCode::FAILURE
         }
     }
 }

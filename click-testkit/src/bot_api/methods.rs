@@ -25,7 +25,8 @@ pub(super) fn router(api: &FakeBotApi) -> axum::Router {
 struct Params(Map<String, Value>);
 
 impl Params {
-    fn parse(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Self, Response> {
+    /// The parameters; `None` for a JSON body that is not an object.
+    fn parse(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<Self> {
         let mut params = Map::new();
         let form = |text: &[u8], params: &mut Map<String, Value>| {
             for (name, value) in url::form_urlencoded::parse(text) {
@@ -42,12 +43,12 @@ impl Params {
         if json && !body.is_empty() {
             match serde_json::from_slice(body) {
                 Ok(Value::Object(object)) => params.extend(object),
-                _ => return Err(error(400, "Bad Request: can't parse JSON object")),
+                _ => return None,
             }
         } else {
             form(body, &mut params);
         }
-        Ok(Self(params))
+        Some(Self(params))
     }
 
     fn int(&self, name: &str) -> Option<i64> {
@@ -91,7 +92,10 @@ fn error(code: u16, description: &str) -> Response {
 }
 
 fn missing(name: &str) -> Response {
-    error(400, &format!("Bad Request: parameter \"{name}\" is required"))
+    error(
+        400,
+        &format!("Bad Request: parameter \"{name}\" is required"),
+    )
 }
 
 async fn call(
@@ -104,9 +108,8 @@ async fn call(
     if bot.strip_prefix("bot") != Some(api.inner.token.as_str()) {
         return error(401, "Unauthorized");
     }
-    let params = match Params::parse(&headers, query.as_deref(), &body) {
-        Ok(params) => params,
-        Err(response) => return response,
+    let Some(params) = Params::parse(&headers, query.as_deref(), &body) else {
+        return error(400, "Bad Request: can't parse JSON object");
     };
     // Method names are case-insensitive (teloxide sends `GetMe`).
     match method.to_ascii_lowercase().as_str() {
@@ -130,7 +133,13 @@ async fn call(
 async fn get_updates(api: &FakeBotApi, params: &Params) -> Response {
     let offset = params.int("offset").unwrap_or(0);
     let limit = usize::try_from(params.int("limit").unwrap_or(100).clamp(1, 100)).unwrap_or(100);
-    let wait = Duration::from_secs(params.int("timeout").unwrap_or(0).clamp(0, 50).unsigned_abs());
+    let wait = Duration::from_secs(
+        params
+            .int("timeout")
+            .unwrap_or(0)
+            .clamp(0, 50)
+            .unsigned_abs(),
+    );
     let deadline = tokio::time::Instant::now() + wait.min(MAX_POLL);
     loop {
         let changed = api.inner.changed.notified();
@@ -150,8 +159,12 @@ async fn get_updates(api: &FakeBotApi, params: &Params) -> Response {
             }
             updates
         };
-        api.changed();
-        if !updates.is_empty() || tokio::time::timeout_at(deadline, changed).await.is_err() {
+        if !updates.is_empty() {
+            // What was fetched changed: tell those waiting (not this loop, which returns).
+            api.changed();
+            return ok(Value::Array(updates));
+        }
+        if tokio::time::timeout_at(deadline, changed).await.is_err() {
             return ok(Value::Array(updates));
         }
     }
@@ -172,7 +185,12 @@ fn send_message(api: &FakeBotApi, params: &Params) -> Response {
     });
     drop(state);
     api.changed();
-    ok(objects::bot_message(message_id, chat_id, "text", Value::from(text)))
+    ok(objects::bot_message(
+        message_id,
+        chat_id,
+        "text",
+        Value::from(text),
+    ))
 }
 
 fn send_invoice(api: &FakeBotApi, params: &Params) -> Response {
@@ -185,7 +203,10 @@ fn send_invoice(api: &FakeBotApi, params: &Params) -> Response {
     }
     let description = params.text("description").unwrap_or_default();
     if !(1..=255).contains(&description.chars().count()) {
-        return error(400, "Bad Request: invoice description must be 1-255 characters");
+        return error(
+            400,
+            "Bad Request: invoice description must be 1-255 characters",
+        );
     }
     let payload = params.text("payload").unwrap_or_default();
     if !(1..=128).contains(&payload.len()) {
@@ -225,7 +246,9 @@ fn send_invoice(api: &FakeBotApi, params: &Params) -> Response {
     state.invoices.push(invoice);
     drop(state);
     api.changed();
-    ok(objects::bot_message(message_id, chat_id, "invoice", content))
+    ok(objects::bot_message(
+        message_id, chat_id, "invoice", content,
+    ))
 }
 
 fn answer_pre_checkout_query(api: &FakeBotApi, params: &Params) -> Response {
@@ -237,7 +260,10 @@ fn answer_pre_checkout_query(api: &FakeBotApi, params: &Params) -> Response {
     };
     let error_message = params.text("error_message").map(str::to_owned);
     if !approved && error_message.as_deref().is_none_or(str::is_empty) {
-        return error(400, "Bad Request: error_message is required when ok is false");
+        return error(
+            400,
+            "Bad Request: error_message is required when ok is false",
+        );
     }
     let mut state = api.state();
     let deadline = api.inner.deadline;

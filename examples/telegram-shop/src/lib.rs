@@ -114,7 +114,8 @@ async fn send_invoice(
 ) -> ResponseResult<()> {
     let chat = message.chat.id;
     let Ok(id) = order.parse::<MerchantTransId>() else {
-        bot.send_message(chat, "That is not an order number.").await?;
+        bot.send_message(chat, "That is not an order number.")
+            .await?;
         return Ok(());
     };
     let amount = match seller.store.order(seller.service_id, &id).await {
@@ -130,7 +131,10 @@ async fn send_invoice(
             return Ok(());
         }
         Err(error) => {
-            tracing::error!(error = &error as &dyn std::error::Error, "order lookup failed");
+            tracing::error!(
+                error = &error as &dyn std::error::Error,
+                "order lookup failed"
+            );
             bot.send_message(chat, "Sorry, please try again in a minute.")
                 .await?;
             return Ok(());
@@ -155,7 +159,12 @@ async fn send_invoice(
     let prices: Option<Vec<LabeledPrice>> = invoice
         .prices
         .iter()
-        .map(|price| Some(LabeledPrice::new(&price.label, u32::try_from(price.amount).ok()?)))
+        .map(|price| {
+            Some(LabeledPrice::new(
+                &price.label,
+                u32::try_from(price.amount).ok()?,
+            ))
+        })
         .collect();
     let Some(prices) = prices else {
         // teloxide counts amounts in u32: 42 949 672.95 so'm at most.

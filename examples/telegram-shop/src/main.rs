@@ -27,8 +27,7 @@ const CUSTOMER: i64 = 998_901_234;
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
     match (
@@ -105,8 +104,7 @@ async fn demo() -> ExitCode {
         &format!("pre-checkout answered ok within 10 s: {answer:?}"),
     );
     let seen = demo.messages_to(CUSTOMER);
-    let charge = answer
-        .and_then(|answer| demo.telegram.complete_payment(&answer.query_id).ok());
+    let charge = answer.and_then(|answer| demo.telegram.complete_payment(&answer.query_id).ok());
     let thanks = demo.next_message(CUSTOMER, seen).await;
     check(
         thanks.as_deref().is_some_and(|t| t.starts_with("Paid")),
@@ -126,7 +124,10 @@ async fn demo() -> ExitCode {
     let invoice = demo.buy(CUSTOMER, "order-2").await;
     check(invoice.is_some(), "second invoice sent (order-2)");
     let code = demo.pay_by_link("order-2", "42000").await;
-    check(code == 0, "order-2 paid by payment link through the SHOP-API");
+    check(
+        code == 0,
+        "order-2 paid by payment link through the SHOP-API",
+    );
     let answer = demo.press_pay(CUSTOMER).await;
     check(
         answer.as_ref().is_some_and(|a| !a.ok && !a.late),
