@@ -49,7 +49,7 @@
 //! | [`callback`] | [`PrepareRequest`], [`CompleteRequest`], [`Callback::parse`] |
 //! | [`answer`] | [`Answer`] and [`ErrorCode`] |
 //! | [`shop`] | [`Shop`], the state machine, and [`ShopEvent`] |
-//! | [`store`] | [`OrderStore`] (Click's transactions) and [`OrderHooks`] (the merchant's orders) |
+//! | [`store`] | [`OrderStore`] (Click's transactions, Telegram payments among them) and [`OrderHooks`] (the merchant's orders) |
 //! | [`transition`] | the Prepare and Complete transitions, written once over a store's primitive [`transition::Steps`] |
 //! | [`memory`] | [`MemoryStore`] and [`MemoryOrders`] |
 //! | [`outbox`] | the settlement outbox every store keeps: reversals, fiscal receipts, expiry of stuck attempts |

@@ -1,4 +1,4 @@
-//! The Prepare and Complete transitions, written once for every store over [`Steps`]: the
+//! The Prepare and Complete transitions (and the record of a Telegram payment), written once for every store over [`Steps`]: the
 //! primitive steps of one unit of work (a database transaction, or the memory store's lock on one
 //! order).
 //!
@@ -17,6 +17,9 @@
 //!   ([`Steps::restart`]) and doing the transition again without the hook: the cancel stands, and
 //!   a failed delivery makes the transaction [`ReversalReason::DeliveryFailed`]. (No savepoint:
 //!   the common path costs no round trip for it.)
+//! - **A Telegram payment** ([`record_charge`]) is inserted confirmed under its
+//!   `telegram_payment_charge_id` (or, recorded already, changes nothing), then follows the
+//!   confirm's path from the order's claim on: the same rule, the same hook, the same reversals.
 //! - **Settlement tasks** ([`crate::outbox`]) are recorded in the same unit: "reverse" whenever a
 //!   transaction becomes reversal due, "fiscalize" for a delivered payment whose hooks want a
 //!   receipt.

@@ -1,4 +1,4 @@
-//! The conformance cases of Telegram payments ([`OrderStore::record_charge`]), run by
+//! The conformance cases of Telegram payments ([`OrderStore::record_charge`](crate::OrderStore::record_charge)), run by
 //! [`crate::order_store_conformance!`] with the others: one debited transaction per one-time order
 //! across the SHOP-API and Telegram, one record per `telegram_payment_charge_id`.
 
