@@ -137,6 +137,15 @@ impl<H: OrderHooks> MemoryStore<H> {
         lock(&self.state)
     }
 
+    /// The order of a transaction, to lock.
+    fn order_of(&self, merchant_prepare_id: MerchantPrepareId) -> Result<OrderKey, StoreError> {
+        self.state()
+            .transactions
+            .get(&merchant_prepare_id)
+            .map(|t| order_key(t.service_id, &t.merchant_trans_id))
+            .ok_or(StoreError::UnknownTransaction(merchant_prepare_id))
+    }
+
     /// Opens a unit of work on one order, waiting for the transitions of that order only.
     async fn begin(&self, order: OrderKey) -> MemoryUnit<'_> {
         MemoryUnit {
@@ -236,21 +245,33 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
         merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
     ) -> Result<Transition, StoreError> {
-        let order = self
-            .state()
-            .transactions
-            .get(&merchant_prepare_id)
-            .map(|t| order_key(t.service_id, &t.merchant_trans_id))
-            .ok_or(StoreError::UnknownTransaction(merchant_prepare_id))?;
-        let unit = self.begin(order).await;
+        let unit = self.begin(self.order_of(merchant_prepare_id)?).await;
         transition::complete(unit, &self.hooks, merchant_prepare_id, to).await
     }
 
-    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+    async fn receive_charge(&self, new: NewCharge) -> Result<Transaction, StoreError> {
         let unit = self
             .begin(order_key(new.service_id, &new.merchant_trans_id))
             .await;
-        transition::record_charge(unit, &self.hooks, &new).await
+        transition::receive_charge(unit, &new).await
+    }
+
+    async fn deliver_charge(
+        &self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<Transition, StoreError> {
+        let unit = self.begin(self.order_of(merchant_prepare_id)?).await;
+        transition::deliver_charge(unit, &self.hooks, merchant_prepare_id).await
+    }
+
+    async fn received_charges(&self) -> Result<Vec<Transaction>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .transactions
+            .values()
+            .filter(|t| t.state == TransactionState::Received)
+            .cloned()
+            .collect())
     }
 }
 

@@ -301,8 +301,10 @@ impl Shop {
             Ok(None) => return answer(None, ErrorCode::TransactionDoesNotExist),
             Ok(Some(transaction)) => transaction,
         };
+        // A Telegram payment was never prepared through Click's callbacks.
         if transaction.merchant_trans_id != request.merchant_trans_id
             || transaction.service_id != request.service_id
+            || transaction.telegram.is_some()
         {
             return answer(None, ErrorCode::TransactionDoesNotExist);
         }

@@ -125,14 +125,20 @@ pub enum TransactionState {
     /// Cancelled by the settlement worker: no Complete came in time and Click had no paid payment
     /// for it; the reservation was released. A Complete that comes later answers `-9`.
     Expired,
+    /// A Telegram payment recorded, its delivery not done yet (or interrupted): the money was
+    /// taken. [`OrderStore::deliver_charge`] moves it on, as a Complete moves a prepared attempt.
+    Received,
 }
 
 impl TransactionState {
-    /// Whether Click's money was taken for this transaction (`Confirmed` or `ReversalDue`).
+    /// Whether Click's money was taken for this transaction (`Confirmed`, `ReversalDue` or
+    /// `Received`).
     pub fn is_debited(self) -> bool {
         matches!(
             self,
-            TransactionState::Confirmed | TransactionState::ReversalDue(_)
+            TransactionState::Confirmed
+                | TransactionState::ReversalDue(_)
+                | TransactionState::Received
         )
     }
 }
@@ -207,7 +213,9 @@ impl TelegramCharge {
 }
 
 /// A Telegram payment to record ([`OrderStore::record_charge`]): Telegram reported it paid, so
-/// it is recorded whatever the order has become, and delivered or kept for reversal.
+/// it is recorded whatever the order has become, then delivered or kept for reversal. The
+/// merchant's `deliver` hook decides whether the order can still be delivered, as it does for a
+/// Complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCharge {
     /// The service the bot's CLICK Terminal token sells for.
@@ -226,7 +234,7 @@ pub struct NewCharge {
 
 impl NewCharge {
     /// The transaction a store records for this payment, under the `merchant_prepare_id` it
-    /// assigned: confirmed, its order not yet claimed.
+    /// assigned: received, not yet delivered.
     pub fn recorded(self, merchant_prepare_id: MerchantPrepareId) -> Transaction {
         Transaction {
             click_trans_id: ClickTransId::new(0),
@@ -237,7 +245,7 @@ impl NewCharge {
             kind: self.kind,
             merchant_prepare_id,
             merchant_confirm_id: None,
-            state: TransactionState::Confirmed,
+            state: TransactionState::Received,
             prepared_at: self.paid_at,
             reversal: None,
             receipt_url: None,
@@ -412,14 +420,42 @@ pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
         to: Outcome,
     ) -> Result<Transition, StoreError>;
 
-    /// Records a Telegram payment and delivers it, atomically, under the same rule as a confirm:
-    /// one debited transaction per one-time order. The first record of a
-    /// `telegram_payment_charge_id` answers [`Transition::Confirmed`] (delivered, or
+    /// Records a Telegram payment, durably, before anything is delivered: in state
+    /// [`TransactionState::Received`] under its `telegram_payment_charge_id`, or, recorded
+    /// already, the first record, unchanged.
+    ///
+    /// # Errors
+    ///
+    /// The store failed, or the charge id is recorded for another order or amount; nothing was
+    /// recorded.
+    async fn receive_charge(&self, new: NewCharge) -> Result<Transaction, StoreError>;
+
+    /// Delivers a received Telegram payment, atomically, under the same rule as a confirm: one
+    /// debited transaction per one-time order. Answers [`Transition::Confirmed`] (delivered, or
     /// `ReversalDue(DeliveryFailed)` when the delivery hook failed) or
     /// [`Transition::OrderAlreadyPaid`] (another payment, from any channel, holds the order: kept
-    /// as reversal due); the same charge again records nothing and answers
-    /// [`Transition::Unchanged`] with the first record.
-    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError>;
+    /// as reversal due); a payment no longer received is [`Transition::Unchanged`]. Interrupted
+    /// (a crash, a panic in the hook), it changes nothing: the payment stays received and is
+    /// delivered by the next call.
+    async fn deliver_charge(
+        &self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<Transition, StoreError>;
+
+    /// Every Telegram payment received and not delivered yet, oldest first: those whose delivery
+    /// was interrupted.
+    async fn received_charges(&self) -> Result<Vec<Transaction>, StoreError>;
+
+    /// Records a Telegram payment ([`receive_charge`](Self::receive_charge)), then delivers it
+    /// ([`deliver_charge`](Self::deliver_charge)) unless that is done already: the same charge
+    /// again records nothing and answers [`Transition::Unchanged`] with the first record.
+    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+        let received = self.receive_charge(new).await?;
+        if received.state != TransactionState::Received {
+            return Ok(Transition::Unchanged(received));
+        }
+        self.deliver_charge(received.merchant_prepare_id).await
+    }
 
     /// A cheap round trip to the store (`SELECT 1` on a SQL store), for a readiness probe: `Ok`
     /// when a callback could be answered now. The default, for a store in memory, is `Ok`.

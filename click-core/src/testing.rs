@@ -30,6 +30,7 @@ use crate::callback::Endpoint;
 use crate::credentials::{Keyring, SecretKey};
 use crate::ids::{ClickTransId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::memory::MemoryOrders;
+use crate::outbox::{Task, TaskFilter, TaskKind};
 use crate::shop::{Shop, ShopEvent};
 use crate::signature::{sign_complete, sign_prepare};
 use crate::store::{BoxError, Order, OrderHooks, OrderStore, Transaction, TransactionState};
@@ -594,6 +595,23 @@ impl Harness {
         self.transactions_of(click_trans_id).await.pop()
     }
 
+    /// The settlement tasks of one kind, oldest first.
+    ///
+    /// # Panics
+    ///
+    /// If the store fails.
+    pub async fn tasks(&self, kind: TaskKind) -> Vec<Task> {
+        let filter = TaskFilter {
+            kind: Some(kind),
+            ..TaskFilter::default()
+        };
+        self.shop
+            .store()
+            .tasks(filter)
+            .await
+            .expect("the store answers")
+    }
+
     /// Every stored transaction of a `click_trans_id`, oldest first.
     ///
     /// # Panics
@@ -732,6 +750,9 @@ macro_rules! order_store_conformance {
             telegram_top_ups_are_each_delivered_with_a_receipt,
             concurrent_records_of_one_charge_deliver_once,
             a_complete_racing_a_telegram_payment_delivers_once,
+            an_interrupted_telegram_delivery_keeps_the_payment,
+            a_charge_id_reused_for_another_payment_is_refused,
+            a_complete_naming_a_telegram_payment_is_minus_6,
         );
     };
 }

@@ -17,9 +17,11 @@
 //!   ([`Steps::restart`]) and doing the transition again without the hook: the cancel stands, and
 //!   a failed delivery makes the transaction [`ReversalReason::DeliveryFailed`]. (No savepoint:
 //!   the common path costs no round trip for it.)
-//! - **A Telegram payment** ([`record_charge`]) is inserted confirmed under its
-//!   `telegram_payment_charge_id` (or, recorded already, changes nothing), then follows the
-//!   confirm's path from the order's claim on: the same rule, the same hook, the same reversals.
+//! - **A Telegram payment** is recorded received under its `telegram_payment_charge_id` and
+//!   committed ([`receive_charge`]; recorded already, nothing changes), so a crash cannot lose it;
+//!   its delivery ([`deliver_charge`]) is then the confirm's path, from
+//!   [`TransactionState::Received`] instead of `Prepared`: the same rule, the same hook, the same
+//!   reversals, and the same safety when interrupted.
 //! - **Settlement tasks** ([`crate::outbox`]) are recorded in the same unit: "reverse" whenever a
 //!   transaction becomes reversal due, "fiscalize" for a delivered payment whose hooks want a
 //!   receipt.
@@ -103,7 +105,7 @@ pub trait Steps: Send {
         merchant_prepare_id: MerchantPrepareId,
     ) -> impl Future<Output = Result<Option<Transaction>, StoreError>> + Send;
 
-    /// Inserts a Telegram payment, confirmed ([`NewCharge::recorded`]); `None` if its
+    /// Inserts a Telegram payment, received ([`NewCharge::recorded`]); `None` if its
     /// `telegram_payment_charge_id` is recorded already (by this unit's store, a concurrent unit
     /// included: a unique key).
     fn insert_charge(
@@ -289,66 +291,90 @@ where
     }
 }
 
-/// Records a Telegram payment in `steps` and delivers it through `hooks`, under the confirm's
-/// rules (one debited transaction per one-time order), then commits; a charge recorded already
+/// Records a Telegram payment in `steps`, received and not delivered, then commits: the new row,
+/// or the one recorded under its `telegram_payment_charge_id` already (nothing changed).
+///
+/// # Errors
+///
+/// A step failed, or the charge id is recorded for another order or amount; nothing was
+/// recorded.
+pub async fn receive_charge<S: Steps>(
+    mut steps: S,
+    new: &NewCharge,
+) -> Result<Transaction, StoreError> {
+    if let Some(received) = steps.insert_charge(new).await? {
+        steps.commit().await?;
+        return Ok(received);
+    }
+    let id = &new.charge.telegram_payment_charge_id;
+    let existing = steps.charge(id).await?;
+    steps.rollback().await?;
+    match existing {
+        Some(first)
+            if first.merchant_trans_id == new.merchant_trans_id && first.amount == new.amount =>
+        {
+            Ok(first)
+        }
+        Some(_) => Err(StoreError::backend(format!(
+            "Telegram charge {id} is recorded for another order or amount"
+        ))),
+        None => Err(StoreError::backend(format!(
+            "Telegram charge {id} was refused but is not recorded"
+        ))),
+    }
+}
+
+/// Delivers a received Telegram payment in `steps` through `hooks`, under the confirm's rules
+/// (one debited transaction per one-time order), then commits; a payment no longer received
 /// changes nothing.
 ///
 /// # Errors
 ///
 /// A step failed; nothing was changed.
-pub async fn record_charge<S, H>(
+pub async fn deliver_charge<S, H>(
     steps: S,
     hooks: &H,
-    new: &NewCharge,
+    merchant_prepare_id: MerchantPrepareId,
 ) -> Result<Transition, StoreError>
 where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
 {
-    debit(steps, hooks, Debit::Charge(new)).await
+    debit(steps, hooks, Debit::Charge(merchant_prepare_id)).await
 }
 
-/// How a debit enters the store: a Complete confirming a prepared attempt, or a Telegram payment
-/// recorded as it arrives.
+/// A debit to take: a Complete confirming a prepared attempt, or the delivery of a received
+/// Telegram payment.
 #[derive(Clone, Copy)]
-enum Debit<'a> {
+enum Debit {
     Complete(MerchantPrepareId),
-    Charge(&'a NewCharge),
+    Charge(MerchantPrepareId),
 }
 
-impl Debit<'_> {
-    /// Makes the debited row and claims its one-time order: the row and whether it holds the
-    /// order, or `None` if the row had already left `Prepared` (or the charge was recorded).
+impl Debit {
+    fn id(self) -> MerchantPrepareId {
+        match self {
+            Debit::Complete(id) | Debit::Charge(id) => id,
+        }
+    }
+
+    /// Moves the row to confirmed and claims its one-time order: the row and whether it holds
+    /// the order, or `None` if the row was not in the state the debit starts from.
     async fn take<S: Steps>(
         self,
         steps: &mut S,
     ) -> Result<Option<(Transaction, bool)>, StoreError> {
         match self {
-            Debit::Complete(merchant_prepare_id) => steps.confirm(merchant_prepare_id).await,
-            Debit::Charge(new) => {
-                let Some(transaction) = steps.insert_charge(new).await? else {
+            Debit::Complete(id) => steps.confirm(id).await,
+            Debit::Charge(id) => {
+                let from = TransactionState::Received;
+                let to = TransactionState::Confirmed;
+                let Some(transaction) = steps.update_state(id, from, to, None).await? else {
                     return Ok(None);
                 };
                 let holds = transaction.kind != PaymentKind::Order
                     || steps.claim_order(&transaction).await?;
                 Ok(Some((transaction, holds)))
-            }
-        }
-    }
-
-    /// What nothing changed answers: the row as it stands.
-    async fn unchanged<S: Steps>(self, mut steps: S) -> Result<Transition, StoreError> {
-        match self {
-            Debit::Complete(merchant_prepare_id) => unchanged(steps, merchant_prepare_id).await,
-            Debit::Charge(new) => {
-                let id = &new.charge.telegram_payment_charge_id;
-                let current = steps.charge(id).await?.ok_or_else(|| {
-                    StoreError::backend(format!(
-                        "Telegram charge {id} was refused but is not recorded"
-                    ))
-                })?;
-                steps.rollback().await?;
-                Ok(Transition::Unchanged(current))
             }
         }
     }
@@ -368,15 +394,15 @@ where
 
 /// Takes a debit, then delivers it, or keeps it for reversal when its order is paid already or
 /// the delivery hook fails.
-async fn debit<S, H>(mut steps: S, hooks: &H, debit: Debit<'_>) -> Result<Transition, StoreError>
+async fn debit<S, H>(mut steps: S, hooks: &H, debit: Debit) -> Result<Transition, StoreError>
 where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
 {
+    let merchant_prepare_id = debit.id();
     let Some((mut transaction, holds)) = debit.take(&mut steps).await? else {
-        return debit.unchanged(steps).await;
+        return unchanged(steps, merchant_prepare_id).await;
     };
-    let merchant_prepare_id = transaction.merchant_prepare_id;
     if !holds {
         let reason = ReversalReason::OrderAlreadyPaid;
         mark_reversal_due(&mut steps, &mut transaction, reason).await?;
@@ -394,7 +420,7 @@ where
         // Undo the hook's writes, then take the debit again, without it, as due for reversal.
         steps.restart().await?;
         let Some((mut transaction, holds)) = debit.take(&mut steps).await? else {
-            return debit.unchanged(steps).await;
+            return unchanged(steps, merchant_prepare_id).await;
         };
         let reason = if holds {
             ReversalReason::DeliveryFailed
@@ -413,7 +439,7 @@ where
     // (PostgreSQL) or rolled back (MySQL, on a deadlock): committing would silently keep nothing
     // while the payment is reported as taken. Read the debit back first; a failure here is an
     // error, and a retry delivers again.
-    let kept = steps.transaction(transaction.merchant_prepare_id).await?;
+    let kept = steps.transaction(merchant_prepare_id).await?;
     if kept.as_ref().map(|t| t.state) != Some(TransactionState::Confirmed) {
         return Err(StoreError::backend(
             "the confirm did not survive the delivery hook: the hook's database work failed \
@@ -422,7 +448,7 @@ where
     }
     if receipt {
         steps
-            .enqueue(TaskKind::Fiscalize, transaction.merchant_prepare_id)
+            .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
             .await?;
     }
     steps.commit().await?;

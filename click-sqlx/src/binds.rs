@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use click_core::outbox::{TaskFilter, TaskKind, TaskStatus};
 use click_core::{
-    ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewCharge,
-    NewPrepare, PaymentKind, ServiceId, Transaction, TransactionState,
+    ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare,
+    PaymentKind, ServiceId, Transaction, TransactionState,
 };
 
 use crate::row;
@@ -74,19 +74,20 @@ pub(crate) fn insert_transaction(new: &NewPrepare) -> [Bind<'_>; 8] {
     ]
 }
 
-/// `insert_charge`.
-pub(crate) fn insert_charge(new: &NewCharge) -> [Bind<'_>; 10] {
+/// `insert_charge`: the row [`NewCharge::recorded`](click_core::NewCharge::recorded) makes.
+pub(crate) fn insert_charge(row: &Transaction) -> [Bind<'_>; 10] {
+    let charge = row.telegram.as_ref();
     [
-        Bind::Int(0),
-        Bind::Int(new.service_id.get()),
-        Bind::Int(new.charge.click_paydoc_id().get()),
-        Bind::Text(new.merchant_trans_id.as_str()),
-        Bind::Int(row::amount_code(new.amount)),
-        code(row::kind_code(new.kind)),
-        code(row::state_code(TransactionState::Confirmed)),
-        Bind::Int(row::millis(new.paid_at)),
-        Bind::Text(&new.charge.telegram_payment_charge_id),
-        Bind::Text(&new.charge.provider_payment_charge_id),
+        Bind::Int(row.click_trans_id.get()),
+        Bind::Int(row.service_id.get()),
+        Bind::Int(row.click_paydoc_id.get()),
+        Bind::Text(row.merchant_trans_id.as_str()),
+        Bind::Int(row::amount_code(row.amount)),
+        code(row::kind_code(row.kind)),
+        code(row::state_code(row.state)),
+        Bind::Int(row::millis(row.prepared_at)),
+        Bind::OptionalText(charge.map(|c| c.telegram_payment_charge_id.as_str())),
+        Bind::OptionalText(charge.map(|c| c.provider_payment_charge_id.as_str())),
     ]
 }
 
@@ -192,8 +193,8 @@ pub(crate) fn paydoc_debited(
     service_id: ServiceId,
     click_paydoc_id: ClickPaydocId,
     except: MerchantPrepareId,
-) -> [Bind<'static>; 6] {
-    let [a, b, c] = row::debited_codes().map(code);
+) -> [Bind<'static>; 7] {
+    let [a, b, c, d] = row::debited_codes().map(code);
     [
         Bind::Int(service_id.get()),
         Bind::Int(click_paydoc_id.get()),
@@ -201,7 +202,13 @@ pub(crate) fn paydoc_debited(
         a,
         b,
         c,
+        d,
     ]
+}
+
+/// `select_in_state`.
+pub(crate) fn in_state(state: TransactionState) -> [Bind<'static>; 1] {
+    [code(row::state_code(state))]
 }
 
 /// `select_tasks`.

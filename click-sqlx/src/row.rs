@@ -9,6 +9,7 @@
 //! | 3 | debited, delivery failed: reversal due |
 //! | 4 | debited, the order was already paid: reversal due |
 //! | 5 | expired by the settlement worker |
+//! | 6 | a Telegram payment received, not yet delivered |
 //!
 //! `kind` is 0 for a one-time order and 1 for an account top-up. `amount_tiyin` is the amount in
 //! integer tiyin (1 so'm = 100 tiyin): exact, never a float. `prepared_at_ms` and the outbox's
@@ -36,6 +37,7 @@ const CANCELLED: i32 = 2;
 const DELIVERY_FAILED: i32 = 3;
 const ORDER_ALREADY_PAID: i32 = 4;
 const EXPIRED: i32 = 5;
+const RECEIVED: i32 = 6;
 
 /// The `kind` code of a one-time order.
 const ORDER: i32 = 0;
@@ -71,6 +73,7 @@ const STATES: Codes<TransactionState> = Codes(&[
         ORDER_ALREADY_PAID,
     ),
     (TransactionState::Expired, EXPIRED),
+    (TransactionState::Received, RECEIVED),
 ]);
 
 const KINDS: Codes<PaymentKind> =
@@ -101,11 +104,12 @@ pub(crate) fn state_code(state: TransactionState) -> i32 {
 }
 
 /// The stored codes of the states whose payment Click debited.
-pub(crate) fn debited_codes() -> [i32; 3] {
+pub(crate) fn debited_codes() -> [i32; 4] {
     [
         TransactionState::Confirmed,
         TransactionState::ReversalDue(ReversalReason::DeliveryFailed),
         TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid),
+        TransactionState::Received,
     ]
     .map(state_code)
 }

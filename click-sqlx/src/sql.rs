@@ -26,6 +26,8 @@ pub struct Sql {
     /// telegram_payment_charge_id, provider_payment_charge_id). On PostgreSQL it returns its
     /// `merchant_prepare_id`, or nothing when the charge is recorded already.
     pub(crate) insert_charge: &'static str,
+    /// Every transaction in one state, oldest first (binds: state).
+    pub(crate) select_in_state: &'static str,
     /// Every SHOP-API transaction of a `click_trans_id`, oldest first (binds: click_trans_id).
     pub(crate) select_transactions_of: &'static str,
     /// Every transaction in either of two states whose reversal is not settled, oldest first
@@ -78,7 +80,8 @@ pub struct Sql {
     /// prepared state, prepared_at_ms cut-off, kind).
     pub(crate) schedule_expiry: &'static str,
     /// Whether another transaction debited a payment (binds: service_id, click_paydoc_id,
-    /// merchant_prepare_id, three debited states).
+    /// merchant_prepare_id, the four debited states). A Telegram payment without Click's payment
+    /// id (0) is no such payment.
     pub(crate) select_paydoc_debited: &'static str,
     /// Tasks, oldest first (binds: kind or `NULL` twice, status or `NULL` twice, limit).
     pub(crate) select_tasks: &'static str,
@@ -168,7 +171,9 @@ pub(crate) const DOLLAR: Sql = Sql {
                      amount_tiyin, kind, state, prepared_at_ms, telegram_payment_charge_id, \
                      provider_payment_charge_id) \
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                    ON CONFLICT DO NOTHING RETURNING merchant_prepare_id",
+                    ON CONFLICT (telegram_payment_charge_id) DO NOTHING \
+                    RETURNING merchant_prepare_id",
+    select_in_state: pg_select!("t.state = $1 ORDER BY t.merchant_prepare_id"),
     select_transactions_of: pg_select!(
         "t.click_trans_id = $1 AND t.telegram_payment_charge_id IS NULL \
          ORDER BY t.merchant_prepare_id"
@@ -248,8 +253,8 @@ pub(crate) const DOLLAR: Sql = Sql {
                       AND o.merchant_prepare_id = t.merchant_prepare_id) \
                       ON CONFLICT DO NOTHING",
     select_paydoc_debited: "SELECT merchant_prepare_id FROM click_transactions \
-                            WHERE service_id = $1 AND click_paydoc_id = $2 \
-                            AND merchant_prepare_id <> $3 AND state IN ($4, $5, $6) LIMIT 1",
+                            WHERE service_id = $1 AND click_paydoc_id = $2 AND click_paydoc_id <> 0 \
+                            AND merchant_prepare_id <> $3 AND state IN ($4, $5, $6, $7) LIMIT 1",
     select_tasks: concat!(
         "SELECT ",
         task_columns!(),
@@ -304,6 +309,7 @@ pub(crate) const QUESTION: Sql = Sql {
                     (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
                      amount_tiyin, kind, state, prepared_at_ms, telegram_payment_charge_id, \
                      provider_payment_charge_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    select_in_state: mysql_select!("t.state = ? ORDER BY t.merchant_prepare_id"),
     select_transactions_of: mysql_select!(
         "t.click_trans_id = ? AND t.telegram_payment_charge_id IS NULL \
          ORDER BY t.merchant_prepare_id"
@@ -360,8 +366,8 @@ pub(crate) const QUESTION: Sql = Sql {
                       (SELECT 1 FROM click_outbox o WHERE o.kind = ? \
                       AND o.merchant_prepare_id = t.merchant_prepare_id)",
     select_paydoc_debited: "SELECT merchant_prepare_id FROM click_transactions \
-                            WHERE service_id = ? AND click_paydoc_id = ? \
-                            AND merchant_prepare_id <> ? AND state IN (?, ?, ?) LIMIT 1",
+                            WHERE service_id = ? AND click_paydoc_id = ? AND click_paydoc_id <> 0 \
+                            AND merchant_prepare_id <> ? AND state IN (?, ?, ?, ?) LIMIT 1",
     select_tasks: concat!(
         "SELECT ",
         task_columns!(),
@@ -402,7 +408,9 @@ pub(crate) const SQLITE: Sql = Sql {
                     (click_trans_id, service_id, click_paydoc_id, merchant_trans_id, \
                      amount_tiyin, kind, state, prepared_at_ms, telegram_payment_charge_id, \
                      provider_payment_charge_id) \
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                    ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
+    select_in_state: sqlite_select!("t.state = ?1 ORDER BY t.merchant_prepare_id"),
     select_transactions_of: sqlite_select!(
         "t.click_trans_id = ?1 AND t.telegram_payment_charge_id IS NULL \
          ORDER BY t.merchant_prepare_id"
@@ -460,8 +468,8 @@ pub(crate) const SQLITE: Sql = Sql {
                       (SELECT 1 FROM click_outbox o WHERE o.kind = ?5 \
                       AND o.merchant_prepare_id = t.merchant_prepare_id)",
     select_paydoc_debited: "SELECT merchant_prepare_id FROM click_transactions \
-                            WHERE service_id = ?1 AND click_paydoc_id = ?2 \
-                            AND merchant_prepare_id <> ?3 AND state IN (?4, ?5, ?6) LIMIT 1",
+                            WHERE service_id = ?1 AND click_paydoc_id = ?2 AND click_paydoc_id <> 0 \
+                            AND merchant_prepare_id <> ?3 AND state IN (?4, ?5, ?6, ?7) LIMIT 1",
     select_tasks: concat!(
         "SELECT ",
         task_columns!(),

@@ -13,7 +13,8 @@ use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate
 use click_core::transition;
 use click_core::{
     ClickPaydocId, ClickTransId, MerchantPrepareId, MerchantTransId, NewCharge, NewPrepare, Order,
-    OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction, Transition,
+    OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction,
+    TransactionState, Transition,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -366,14 +367,35 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
             .await
     }
 
-    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+    async fn receive_charge(&self, new: NewCharge) -> Result<Transaction, StoreError> {
         self.writer
-            .call(Box::new(move |conn, hooks, waiter| {
+            .call(Box::new(move |conn, _, waiter| {
                 waiter.wait(async move {
-                    transition::record_charge(SqliteSteps::begin(conn)?, hooks, &new).await
+                    transition::receive_charge(SqliteSteps::begin(conn)?, &new).await
                 })?
             }))
             .await
+    }
+
+    async fn deliver_charge(
+        &self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<Transition, StoreError> {
+        self.writer
+            .call(Box::new(move |conn, hooks, waiter| {
+                waiter.wait(async move {
+                    let steps = SqliteSteps::begin(conn)?;
+                    transition::deliver_charge(steps, hooks, merchant_prepare_id).await
+                })?
+            }))
+            .await
+    }
+
+    async fn received_charges(&self) -> Result<Vec<Transaction>, StoreError> {
+        self.look_up(Box::new(move |conn, _, _| {
+            steps::in_state(conn, TransactionState::Received)
+        }))
+        .await
     }
 }
 

@@ -247,11 +247,25 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
         .await
     }
 
-    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+    async fn receive_charge(&self, new: NewCharge) -> Result<Transaction, StoreError> {
+        retry_conflicts(|| async { transition::receive_charge(self.begin().await?, &new).await })
+            .await
+    }
+
+    async fn deliver_charge(
+        &self,
+        merchant_prepare_id: MerchantPrepareId,
+    ) -> Result<Transition, StoreError> {
         retry_conflicts(|| async {
-            transition::record_charge(self.begin().await?, &self.hooks, &new).await
+            let steps = self.begin().await?;
+            transition::deliver_charge(steps, &self.hooks, merchant_prepare_id).await
         })
         .await
+    }
+
+    async fn received_charges(&self) -> Result<Vec<Transaction>, StoreError> {
+        let binds = binds::in_state(TransactionState::Received);
+        self.read(D::SQL.select_in_state, &binds).await
     }
 }
 
@@ -401,11 +415,18 @@ impl<D: Database> Steps for SqlSteps<D> {
     }
 
     async fn insert_charge(&mut self, new: &NewCharge) -> Result<Option<Transaction>, StoreError> {
-        let binds = binds::insert_charge(new);
-        let inserted = D::insert(self.conn(), D::SQL.insert_charge, &binds)
-            .await
-            .map_err(backend)?;
-        Ok(inserted.map(|id| new.clone().recorded(MerchantPrepareId::new(id))))
+        let row = new.clone().recorded(MerchantPrepareId::new(0));
+        let inserted = D::insert(
+            self.conn(),
+            D::SQL.insert_charge,
+            &binds::insert_charge(&row),
+        )
+        .await
+        .map_err(backend)?;
+        Ok(inserted.map(|id| Transaction {
+            merchant_prepare_id: MerchantPrepareId::new(id),
+            ..row
+        }))
     }
 
     async fn charge(

@@ -2,14 +2,14 @@
 //! [`crate::order_store_conformance!`] with the others: one debited transaction per one-time order
 //! across the SHOP-API and Telegram, one record per `telegram_payment_charge_id`.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::task::JoinSet;
 
 use super::{Harness, Hook, code};
 use crate::amount::Amount;
 use crate::ids::ClickPaydocId;
-use crate::outbox::{TaskFilter, TaskKind, from_unix_millis, unix_millis};
+use crate::outbox::{TaskKind, to_the_millisecond};
 use crate::store::{
     NewCharge, Order, PaymentKind, ReversalReason, TelegramCharge, Transaction, TransactionState,
     Transition,
@@ -39,7 +39,7 @@ fn charge(order: &str, total: &str, charge: &str, kind: PaymentKind) -> NewCharg
             provider_payment_charge_id: format!("900{number}"),
         },
         // To the millisecond, as stores keep it.
-        paid_at: from_unix_millis(unix_millis(SystemTime::now())),
+        paid_at: to_the_millisecond(SystemTime::now()),
     }
 }
 
@@ -58,19 +58,6 @@ async fn recorded(h: &Harness, charge: &str) -> Transaction {
         .await
         .expect("the store answers")
         .expect("the charge is recorded")
-}
-
-async fn tasks(h: &Harness, kind: TaskKind) -> usize {
-    let filter = TaskFilter {
-        kind: Some(kind),
-        ..TaskFilter::default()
-    };
-    h.shop
-        .store()
-        .tasks(filter)
-        .await
-        .expect("the store answers")
-        .len()
 }
 
 /// A Telegram payment is recorded confirmed, delivered once and found by its charge id with both
@@ -113,7 +100,7 @@ pub async fn a_second_payment_across_channels_is_kept_for_reversal(h: Harness) {
         TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid)
     );
     assert_eq!(h.orders.deliveries("o-1"), 1);
-    assert_eq!(tasks(&h, TaskKind::Reverse).await, 1);
+    assert_eq!(h.tasks(TaskKind::Reverse).await.len(), 1);
 
     h.orders.insert("o-2", payable("1000"));
     let paid = record(&h, charge("o-2", "1000", "tg-2", PaymentKind::Order)).await;
@@ -161,7 +148,7 @@ pub async fn a_failed_delivery_of_a_telegram_payment_is_kept_for_reversal(h: Har
         TransactionState::ReversalDue(ReversalReason::DeliveryFailed)
     );
     assert_eq!(h.orders.deliveries("o-1"), 0);
-    assert_eq!(tasks(&h, TaskKind::Reverse).await, 1);
+    assert_eq!(h.tasks(TaskKind::Reverse).await.len(), 1);
     let again = record(&h, charge("o-1", "1000", "tg-1", PaymentKind::Order)).await;
     assert!(matches!(again, Transition::Unchanged(_)), "{again:?}");
     assert_eq!(h.orders.deliveries("o-1"), 0);
@@ -181,20 +168,31 @@ pub async fn telegram_top_ups_are_each_delivered_with_a_receipt(h: Harness) {
         assert!(matches!(paid, Transition::Confirmed(_)), "{paid:?}");
     }
     assert_eq!(h.orders.deliveries("acc-1"), 3);
-    assert_eq!(tasks(&h, TaskKind::Fiscalize).await, 3);
+    assert_eq!(h.tasks(TaskKind::Fiscalize).await.len(), 3);
 }
 
-/// One update delivered to several handlers at once records one payment and delivers it once.
+/// One update delivered to several handlers at once records one payment and delivers it once:
+/// the first one's delivery is held until every other has arrived at the store.
 pub async fn concurrent_records_of_one_charge_deliver_once(h: Harness) {
     for round in 0..h.rounds {
         let order = format!("o-{round}");
         h.orders.insert(&order, payable("1000"));
         let new = charge(&order, "1000", &format!("tg-{round}"), PaymentKind::Order);
+        let held = h.orders.hold(Hook::Deliver);
         let mut set = JoinSet::new();
         for _ in 0..4 {
             let (store, new) = (h.shop.store().clone(), new.clone());
             set.spawn(async move { store.record_charge(new).await });
         }
+        held.arrived().await;
+        // The others wait for the held delivery (a row lock, the order's lock, the writer).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(
+            set.len(),
+            4,
+            "round {round}: nothing finishes while a delivery is held"
+        );
+        held.release();
         let mut confirmed = 0;
         while let Some(joined) = set.join_next().await {
             match joined.expect("no panic").expect("the store answers") {
@@ -208,8 +206,9 @@ pub async fn concurrent_records_of_one_charge_deliver_once(h: Harness) {
     }
 }
 
-/// A Complete and a Telegram payment of one order racing: one is delivered, the other kept for
-/// reversal, whichever wins. The delivery hook holds the first to arrive until both are in.
+/// A Complete and a Telegram payment of one order racing: the Complete's delivery is held until
+/// the Telegram payment has come in and waits; the Complete wins, the Telegram payment is kept
+/// for reversal, and one delivery is made.
 pub async fn a_complete_racing_a_telegram_payment_delivers_once(h: Harness) {
     for round in 0..h.rounds {
         let order = format!("o-{round}");
@@ -221,27 +220,100 @@ pub async fn a_complete_racing_a_telegram_payment_delivers_once(h: Harness) {
             let order = order.clone();
             tokio::spawn(async move { code(&h.complete(id, &order, prepare_id, "1000", 0).await) })
         };
+        held.arrived().await;
         let telegram = {
             let store = h.shop.store().clone();
             let new = charge(&order, "1000", &format!("tg-{round}"), PaymentKind::Order);
             tokio::spawn(async move { store.record_charge(new).await })
         };
-        held.arrived().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !telegram.is_finished(),
+            "round {round}: waits for the held confirm"
+        );
         held.release();
-        let complete = complete.await.expect("no panic");
+        assert_eq!(complete.await.expect("no panic"), 0, "round {round}");
         let telegram = telegram
             .await
             .expect("no panic")
             .expect("the store answers");
-        let telegram_won = matches!(telegram, Transition::Confirmed(_));
-        match (complete, telegram_won) {
-            (0, false) => assert!(
-                matches!(telegram, Transition::OrderAlreadyPaid(_)),
-                "round {round}: {telegram:?}"
-            ),
-            (-4, true) => {}
-            other => panic!("round {round}: one payment must win, got {other:?}"),
-        }
+        let Transition::OrderAlreadyPaid(kept) = telegram else {
+            panic!("round {round}: {telegram:?}");
+        };
+        assert_eq!(
+            kept.state,
+            TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid)
+        );
         assert_eq!(h.orders.deliveries(&order), 1, "round {round}");
     }
+}
+
+/// A delivery interrupted mid-way (the handler dropped: a crash) keeps the payment, received and
+/// listed as such; the repeated update, or a later delivery, delivers it once.
+pub async fn an_interrupted_telegram_delivery_keeps_the_payment(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    h.orders.insert("o-2", payable("1000"));
+    for (order, number) in [("o-1", "tg-1"), ("o-2", "tg-2")] {
+        let held = h.orders.hold(Hook::Deliver);
+        let recording = {
+            let store = h.shop.store().clone();
+            let new = charge(order, "1000", number, PaymentKind::Order);
+            tokio::spawn(async move { store.record_charge(new).await })
+        };
+        held.arrived().await;
+        recording.abort();
+        assert!(recording.await.is_err(), "dropped mid-delivery");
+        held.release();
+        assert_eq!(recorded(&h, number).await.state, TransactionState::Received);
+    }
+    let store = h.shop.store();
+    let received = store.received_charges().await.expect("the store answers");
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert_eq!(h.orders.deliveries("o-1") + h.orders.deliveries("o-2"), 0);
+    // Telegram repeats the first update; the second is found by the bot's sweep.
+    let again = record(&h, charge("o-1", "1000", "tg-1", PaymentKind::Order)).await;
+    assert!(matches!(again, Transition::Confirmed(_)), "{again:?}");
+    let swept = store
+        .deliver_charge(received[1].merchant_prepare_id)
+        .await
+        .expect("the store answers");
+    assert!(matches!(swept, Transition::Confirmed(_)), "{swept:?}");
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+    assert_eq!(h.orders.deliveries("o-2"), 1);
+    assert!(store.received_charges().await.expect("answers").is_empty());
+    let late = store
+        .deliver_charge(received[1].merchant_prepare_id)
+        .await
+        .expect("the store answers");
+    assert!(matches!(late, Transition::Unchanged(_)), "{late:?}");
+}
+
+/// A charge id that comes back with another order or amount is an error, never a second record
+/// nor the first one's answer.
+pub async fn a_charge_id_reused_for_another_payment_is_refused(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    h.orders.insert("o-2", payable("1000"));
+    record(&h, charge("o-1", "1000", "tg-1", PaymentKind::Order)).await;
+    let store = h.shop.store();
+    for other in [
+        charge("o-2", "1000", "tg-1", PaymentKind::Order),
+        charge("o-1", "999", "tg-1", PaymentKind::Order),
+    ] {
+        assert!(store.record_charge(other).await.is_err());
+    }
+    assert_eq!(h.orders.deliveries("o-2"), 0);
+}
+
+/// A Complete that names a Telegram payment's id is `-6`: Click never prepared it.
+pub async fn a_complete_naming_a_telegram_payment_is_minus_6(h: Harness) {
+    h.orders.insert("o-1", payable("1000"));
+    let paid = record(&h, charge("o-1", "1000", "tg-1", PaymentKind::Order)).await;
+    let Transition::Confirmed(paid) = paid else {
+        panic!("{paid:?}");
+    };
+    let id = paid.merchant_prepare_id.get();
+    let answer = h
+        .complete(h.next_click_trans_id(), "o-1", id, "1000", 0)
+        .await;
+    assert_eq!(code(&answer), -6, "{answer:?}");
 }

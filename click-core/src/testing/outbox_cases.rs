@@ -59,18 +59,6 @@ async fn update(h: &Harness, claim: &Claim, update: TaskUpdate) -> bool {
         .expect("the store answers")
 }
 
-async fn tasks(h: &Harness, kind: TaskKind) -> Vec<crate::outbox::Task> {
-    let filter = TaskFilter {
-        kind: Some(kind),
-        ..TaskFilter::default()
-    };
-    h.shop
-        .store()
-        .tasks(filter)
-        .await
-        .expect("the store answers")
-}
-
 /// A delivery that fails and a second debited attempt each record one "reverse" task, in the
 /// transition's own database transaction; a repeated Complete records no second one.
 pub async fn a_reversal_due_records_one_reverse_task(h: Harness) {
@@ -90,7 +78,7 @@ pub async fn a_reversal_due_records_one_reverse_task(h: Harness) {
         code(&h.complete(id_2, "o-2", prepare_2, "1000", 0).await),
         -4
     );
-    let reverse = tasks(&h, TaskKind::Reverse).await;
+    let reverse = h.tasks(TaskKind::Reverse).await;
     let ids: Vec<i64> = reverse
         .iter()
         .map(|task| task.transaction.merchant_prepare_id.get())
@@ -103,7 +91,7 @@ pub async fn a_reversal_due_records_one_reverse_task(h: Harness) {
     );
     let due = h.shop.store().reversals_due().await.expect("answers");
     assert_eq!(due.len(), 2);
-    assert!(tasks(&h, TaskKind::Fiscalize).await.is_empty());
+    assert!(h.tasks(TaskKind::Fiscalize).await.is_empty());
 }
 
 /// A delivered payment records a "fiscalize" task only when the hooks want a receipt; a failed
@@ -115,7 +103,7 @@ pub async fn a_receipt_task_only_when_the_hooks_want_one(h: Harness) {
         code(&h.complete(id, "plain", prepare_id, "1000", 0).await),
         0
     );
-    assert!(tasks(&h, TaskKind::Fiscalize).await.is_empty());
+    assert!(h.tasks(TaskKind::Fiscalize).await.is_empty());
     h.orders.want_receipts(true);
     h.orders.insert("receipt", payable("1000"));
     let (id, prepare_id) = h.prepared("receipt", "1000").await;
@@ -124,7 +112,7 @@ pub async fn a_receipt_task_only_when_the_hooks_want_one(h: Harness) {
         0
     );
     failed_delivery(&h, "failed").await;
-    let fiscalize = tasks(&h, TaskKind::Fiscalize).await;
+    let fiscalize = h.tasks(TaskKind::Fiscalize).await;
     assert_eq!(fiscalize.len(), 1, "{fiscalize:?}");
     assert_eq!(
         fiscalize[0].transaction.merchant_prepare_id.get(),
@@ -151,9 +139,9 @@ pub async fn a_rolled_back_transition_records_no_task(h: Harness) {
         "the request was dropped mid-delivery"
     );
     deliver.release();
-    assert!(tasks(&h, TaskKind::Fiscalize).await.is_empty());
+    assert!(h.tasks(TaskKind::Fiscalize).await.is_empty());
     assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1000", 0).await), 0);
-    assert_eq!(tasks(&h, TaskKind::Fiscalize).await.len(), 1);
+    assert_eq!(h.tasks(TaskKind::Fiscalize).await.len(), 1);
 }
 
 /// A claim takes a due task and counts the attempt; a retry makes it due later, with its stage
@@ -189,7 +177,7 @@ pub async fn claim_retry_and_finish(h: Harness) {
     let transaction = h.prepared_as(prepare_id).await.expect("recorded");
     assert_eq!(transaction.receipt_url, Some(url));
     assert_eq!(
-        tasks(&h, TaskKind::Fiscalize).await[0].status,
+        h.tasks(TaskKind::Fiscalize).await[0].status,
         TaskStatus::Done
     );
 }
@@ -300,7 +288,7 @@ pub async fn a_parked_task_keeps_what_it_did(h: Harness) {
         h.prepared_as(prepare_id).await.and_then(|t| t.reversal),
         Some(refused)
     );
-    let parked = tasks(&h, TaskKind::Reverse).await;
+    let parked = h.tasks(TaskKind::Reverse).await;
     assert_eq!(parked[0].status, TaskStatus::Parked);
     assert_eq!(
         parked[0].note.as_deref(),
@@ -366,7 +354,7 @@ pub async fn expiry_is_scheduled_once_per_stuck_attempt(h: Harness) {
         "once"
     );
     h.prepared("c", "1000").await;
-    let expire = tasks(&h, TaskKind::Expire).await;
+    let expire = h.tasks(TaskKind::Expire).await;
     assert_eq!(expire.len(), 1);
     assert_eq!(expire[0].transaction.merchant_prepare_id.get(), stuck);
     let releases = h.orders.releases();
@@ -389,7 +377,7 @@ pub async fn expiry_is_scheduled_once_per_stuck_attempt(h: Harness) {
     let done = TaskUpdate::Done(Settled::Expiry(ExpiryOutcome::Expired));
     assert!(update(&h, &claim, done).await);
     assert_eq!(
-        tasks(&h, TaskKind::Expire).await[0].note.as_deref(),
+        h.tasks(TaskKind::Expire).await[0].note.as_deref(),
         Some(ExpiryOutcome::Expired.note())
     );
 }

@@ -409,9 +409,17 @@ impl OrderStore for Instrumented {
         (self.before)()?;
         self.inner.charge(id).await
     }
-    async fn record_charge(&self, new: NewCharge) -> Result<Transition, StoreError> {
+    async fn receive_charge(&self, new: NewCharge) -> Result<Transaction, StoreError> {
         (self.before)()?;
-        self.inner.record_charge(new).await
+        self.inner.receive_charge(new).await
+    }
+    async fn deliver_charge(&self, id: MerchantPrepareId) -> Result<Transition, StoreError> {
+        (self.before)()?;
+        self.inner.deliver_charge(id).await
+    }
+    async fn received_charges(&self) -> Result<Vec<Transaction>, StoreError> {
+        (self.before)()?;
+        self.inner.received_charges().await
     }
 }
 

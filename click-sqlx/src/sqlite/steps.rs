@@ -132,6 +132,14 @@ pub(crate) fn charge(
     Ok(select(conn, SQLITE.select_charge, &binds)?.pop())
 }
 
+/// Every transaction in a state, oldest first.
+pub(crate) fn in_state(
+    conn: &Connection,
+    state: TransactionState,
+) -> Result<Vec<Transaction>, StoreError> {
+    select(conn, SQLITE.select_in_state, &binds::in_state(state))
+}
+
 /// The transaction of a `merchant_prepare_id`, if any.
 pub(crate) fn transaction(
     conn: &Connection,
@@ -357,11 +365,14 @@ impl Steps for SqliteSteps<'_> {
     }
 
     async fn insert_charge(&mut self, new: &NewCharge) -> Result<Option<Transaction>, StoreError> {
-        if update(self.conn, SQLITE.insert_charge, &binds::insert_charge(new))? == 0 {
+        let row = new.clone().recorded(MerchantPrepareId::new(0));
+        if update(self.conn, SQLITE.insert_charge, &binds::insert_charge(&row))? == 0 {
             return Ok(None);
         }
-        let id = MerchantPrepareId::new(self.conn.last_insert_rowid());
-        Ok(Some(new.clone().recorded(id)))
+        Ok(Some(Transaction {
+            merchant_prepare_id: MerchantPrepareId::new(self.conn.last_insert_rowid()),
+            ..row
+        }))
     }
 
     async fn charge(

@@ -47,7 +47,7 @@ macro_rules! database_tests {
     (requires: $requires:expr, fresh: $fresh:expr, open: $open:path, first_schema: $first:path $(,)?) => {
         use std::sync::atomic::Ordering;
 
-        use click_core::{ReversalReason, TransactionState};
+        use click_core::{ReversalReason, TransactionState, Transition};
 
         use crate::support::{Inspect, ORDERS_TABLE, TableOrders};
         use crate::*;
@@ -108,6 +108,64 @@ macro_rules! database_tests {
                     .collect::<Vec<_>>(),
                 [2]
             );
+        }
+
+        /// A Telegram payment's delivery commits with its record, in one database transaction:
+        /// a delivery that fails after its `UPDATE` leaves the order as it was and the payment
+        /// due for reversal.
+        #[tokio::test(flavor = "multi_thread")]
+        async fn a_telegram_payment_commits_with_its_delivery() {
+            if click_core::testing::skipped($requires) {
+                return;
+            }
+            let location = $fresh.await;
+            let store = $open(&location, TableOrders::default(), 4).await;
+            store.run(ORDERS_TABLE).await;
+            store
+                .run("INSERT INTO orders VALUES ('o-1', 100000, 'new'), ('o-2', 100000, 'new')")
+                .await;
+            let inspector = $open(&location, TableOrders::default(), 1).await;
+            let charge = |order: &str, id: &str| click_core::NewCharge {
+                service_id: click_core::ServiceId::new(101),
+                merchant_trans_id: order.parse().expect("an order id"),
+                amount: "1000".parse().expect("an amount"),
+                kind: click_core::PaymentKind::Order,
+                charge: click_core::TelegramCharge {
+                    telegram_payment_charge_id: id.into(),
+                    provider_payment_charge_id: "4100000001".into(),
+                },
+                paid_at: std::time::SystemTime::now(),
+            };
+            let paid = store
+                .record_charge(charge("o-1", "tg-1"))
+                .await
+                .expect("recorded");
+            assert!(matches!(paid, Transition::Confirmed(_)), "{paid:?}");
+            assert_eq!(inspector.status("o-1").await, "paid");
+
+            let failing = $open(&location, TableOrders::default(), 2).await;
+            failing
+                .hooks()
+                .fail_after_update
+                .store(true, Ordering::SeqCst);
+            let kept = failing
+                .record_charge(charge("o-2", "tg-2"))
+                .await
+                .expect("recorded");
+            assert_eq!(inspector.status("o-2").await, "new");
+            let Transition::Confirmed(kept) = kept else {
+                panic!("recorded: {kept:?}");
+            };
+            assert_eq!(
+                kept.state,
+                TransactionState::ReversalDue(ReversalReason::DeliveryFailed)
+            );
+            let stored = inspector
+                .charge("tg-2")
+                .await
+                .expect("store")
+                .expect("kept");
+            assert_eq!(stored.state, kept.state);
         }
 
         /// Bad input 66: the process dies after the delivery's `UPDATE` but before the commit (here:

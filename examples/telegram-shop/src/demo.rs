@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use click_core::testing::{Harness, code};
-use click_core::{MemoryStore, Order};
+use click_core::{MemoryStore, Order, Transaction};
 use click_telegram::ProviderToken;
 use click_testkit::bot_api::{FakeBotApi, PreCheckoutAnswer, SentInvoice};
 use teloxide::Bot;
@@ -107,6 +107,20 @@ impl Demo {
     pub fn messages_to(&self, user: i64) -> usize {
         let messages = self.telegram.messages();
         messages.iter().filter(|m| m.chat_id == user).count()
+    }
+
+    /// The Telegram payment the store recorded under `telegram_payment_charge_id`.
+    ///
+    /// # Panics
+    ///
+    /// If the store fails.
+    pub async fn recorded(&self, telegram_payment_charge_id: &str) -> Option<Transaction> {
+        self.shop
+            .shop
+            .store()
+            .charge(telegram_payment_charge_id)
+            .await
+            .expect("the store answers")
     }
 
     /// Click pays `order` through the shop's payment link (Prepare, then Complete); Complete's

@@ -45,12 +45,8 @@ async fn a_payment_is_recorded_and_delivered_once_when_its_update_comes_twice() 
         "thanked once, then the terms"
     );
     let recorded = d
-        .shop
-        .shop
-        .store()
-        .charge(&charge.telegram_payment_charge_id)
+        .recorded(&charge.telegram_payment_charge_id)
         .await
-        .expect("the store answers")
         .expect("recorded");
     assert_eq!(recorded.state, TransactionState::Confirmed);
     let ids = recorded.telegram.expect("Telegram's ids");
@@ -131,12 +127,8 @@ async fn a_payment_after_the_link_paid_the_order_is_kept_for_reversal() {
     let told = d.next_message(CUSTOMER, seen).await.expect("told");
     assert!(told.contains("returned"), "{told}");
     let kept = d
-        .shop
-        .shop
-        .store()
-        .charge(&charge.telegram_payment_charge_id)
+        .recorded(&charge.telegram_payment_charge_id)
         .await
-        .expect("the store answers")
         .expect("recorded");
     assert_eq!(
         kept.state,
