@@ -27,7 +27,8 @@
 //!
 //! 5. The transaction is the one of `merchant_prepare_id`: unknown `-6` (but a cancel, `error < 0`,
 //!    of an unknown transaction is `-9`: there is nothing left to cancel); a `merchant_trans_id` or
-//!    `service_id` that is not the transaction's `-6`. A `click_trans_id` other than the Prepare's
+//!    `service_id` that is not the transaction's `-6`; so is a Telegram payment's id (never
+//!    prepared through Click's callbacks). A `click_trans_id` other than the Prepare's
 //!    names the same transaction (Click's test tool does this in every chain) and is logged.
 //! 6. The amount must equal the one frozen at Prepare (`-2`), even if the order changed since.
 //! 7. `error < 0` (any negative code, not only `-5017`) cancels: `-9`, the reservation released.

@@ -66,12 +66,22 @@ impl Order {
     /// Why it may not: the order is paid or closed, or the amount is not the order's total or
     /// outside the account's limits.
     pub fn payment_kind(self, amount: Amount) -> Result<PaymentKind, Unpayable> {
+        let kind = self.kind();
         match self {
             Order::Paid => Err(Unpayable::Paid),
             Order::Closed => Err(Unpayable::Closed),
-            Order::Payable { amount: total } if total == amount => Ok(PaymentKind::Order),
-            Order::Account { min, max } if (min..=max).contains(&amount) => Ok(PaymentKind::TopUp),
+            Order::Payable { amount: total } if total == amount => Ok(kind),
+            Order::Account { min, max } if (min..=max).contains(&amount) => Ok(kind),
             Order::Payable { .. } | Order::Account { .. } => Err(Unpayable::WrongAmount),
+        }
+    }
+
+    /// What a payment of this order is: a top-up of an account, else the payment of a one-time
+    /// order.
+    pub fn kind(self) -> PaymentKind {
+        match self {
+            Order::Account { .. } => PaymentKind::TopUp,
+            Order::Payable { .. } | Order::Paid | Order::Closed => PaymentKind::Order,
         }
     }
 }

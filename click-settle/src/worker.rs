@@ -336,6 +336,20 @@ impl Worker {
         let Some(payment) = click_payment(&task.transaction) else {
             return Ok(Next::Park(NO_CLICK_PAYMENT.into(), None));
         };
+        // A Telegram payment's id is the provider's word: if another transaction holds the same
+        // Click payment as debited, reversing it could refund the one that was delivered.
+        if task.transaction.telegram.is_some()
+            && self
+                .store
+                .paydoc_debited(
+                    task.transaction.service_id,
+                    payment,
+                    task.transaction.merchant_prepare_id,
+                )
+                .await?
+        {
+            return Ok(Next::Park(SHARED_CLICK_PAYMENT.into(), None));
+        }
         // A payment no longer paid was reversed by an earlier attempt whose answer was lost, if
         // one was sent; else it never was paid.
         let gone = if task.stage == Stage::Fresh {
@@ -543,6 +557,10 @@ fn record_counts(counts: &TaskCounts) {
 /// Why a task of a payment without a Click payment id is parked.
 const NO_CLICK_PAYMENT: &str = "no Click payment id: a Telegram payment whose provider charge id \
                                 is not Click's payment id; settle it by hand";
+
+/// Why the reversal of a Telegram payment whose Click payment another transaction holds is parked.
+const SHARED_CLICK_PAYMENT: &str = "another transaction holds this Telegram payment's Click \
+                                    payment id as debited: check which payment to reverse by hand";
 
 /// The Merchant API's `payment_id` of a transaction: `None` for a Telegram payment whose provider
 /// id is not one (kept as `0`), which only a person can settle.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use click_core::outbox::to_the_millisecond;
 use click_core::{
     Amount, IdError, MerchantTransId, NewCharge, Order, OrderStore, PaymentKind, ServiceId,
     StoreError, TelegramCharge, Tiyin, Transaction, TransactionState, Transition, Unpayable,
@@ -96,7 +97,8 @@ impl Recorded {
 }
 
 /// Why a `successful_payment` could not be recorded. Nothing was recorded: handle the update
-/// again (recording is idempotent per `telegram_payment_charge_id`).
+/// again, trying for longer than an outage lasts (recording is idempotent per
+/// `telegram_payment_charge_id`); Telegram will not send it again.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PaymentError {
@@ -235,7 +237,9 @@ impl TelegramShop {
     /// Records a `successful_payment` and delivers it through the merchant's `deliver` hook,
     /// once per `telegram_payment_charge_id`, under the rule of one debited transaction per
     /// one-time order: a payment of an order paid already (by any channel) is kept as reversal
-    /// due. Telegram took the money, so the payment is recorded whatever the order has become.
+    /// due. Telegram took the money, so the payment is recorded whatever the order has become
+    /// (the `deliver` hook decides whether it can still be delivered), and recorded before it is
+    /// delivered: an interrupted delivery is finished by [`deliver_received`](Self::deliver_received).
     ///
     /// # Errors
     ///
@@ -256,10 +260,7 @@ impl TelegramShop {
             .order(self.service_id, &merchant_trans_id)
             .await
             .map_err(PaymentError::Store)?;
-        let kind = match order {
-            Some(Order::Account { .. }) => PaymentKind::TopUp,
-            _ => PaymentKind::Order,
-        };
+        let kind = order.map_or(PaymentKind::Order, Order::kind);
         let new = NewCharge {
             service_id: self.service_id,
             merchant_trans_id,
@@ -269,13 +270,37 @@ impl TelegramShop {
                 telegram_payment_charge_id: payment.telegram_payment_charge_id.clone(),
                 provider_payment_charge_id: payment.provider_payment_charge_id.clone(),
             },
-            paid_at: SystemTime::now(),
+            paid_at: to_the_millisecond(SystemTime::now()),
         };
         let transition = self
             .store
             .record_charge(new)
             .await
             .map_err(PaymentError::Store)?;
+        Ok(self.report(transition))
+    }
+
+    /// Delivers every payment received but not delivered (its delivery was interrupted: a crash,
+    /// a panic in the hook). Telegram does not send an update again once the bot fetched it, so
+    /// run this at start and every minute or so: it is the bot's side of Click's retries.
+    ///
+    /// # Errors
+    ///
+    /// The store failed; what was delivered before stays delivered.
+    pub async fn deliver_received(&self) -> Result<Vec<Recorded>, StoreError> {
+        let mut delivered = Vec::new();
+        for payment in self.store.received_charges().await? {
+            let transition = self
+                .store
+                .deliver_charge(payment.merchant_prepare_id)
+                .await?;
+            delivered.push(self.report(transition));
+        }
+        Ok(delivered)
+    }
+
+    /// What a store's transition means for a Telegram payment, recorded in metrics and logs.
+    fn report(&self, transition: Transition) -> Recorded {
         let recorded = match transition {
             Transition::Confirmed(t) if t.state == TransactionState::Confirmed => {
                 Recorded::Delivered(t)
@@ -285,11 +310,11 @@ impl TelegramShop {
             | Transition::OrderAlreadyPaid(t)
             | Transition::Cancelled(t) => Recorded::ReversalDue(t),
         };
-        self.report(&recorded);
-        Ok(recorded)
+        self.log(&recorded);
+        recorded
     }
 
-    fn report(&self, recorded: &Recorded) {
+    fn log(&self, recorded: &Recorded) {
         let t = recorded.transaction();
         let outcome = match recorded {
             Recorded::Delivered(_) => "delivered",

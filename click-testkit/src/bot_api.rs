@@ -6,9 +6,9 @@
 //!
 //! What it enforces, as Telegram does: the token; `sendInvoice`'s bounds (title 1–32 characters,
 //! description 1–255, payload 1–128 bytes, a provider token, positive prices); a pre-checkout
-//! query answered once, with an `error_message` when refused, and within the deadline (10 s by
-//! default; a late answer is refused with Telegram's "query is too old" and the payment never
-//! happens); a payment only after an ok answer. What it does not: webhooks, files, anything but
+//! query answered once, with an `error_message` when refused, and within the deadline from when
+//! Telegram sent it (10 s by default; a late answer is refused with Telegram's "query is too old"
+//! and the payment never happens); one payment per query, only after an ok answer. What it does not: webhooks, files, anything but
 //! private chats, Telegram's per-currency amount limits.
 //!
 //! ```
@@ -70,7 +70,7 @@ pub struct PreCheckoutAnswer {
     pub ok: bool,
     /// The refusal the customer read.
     pub error_message: Option<String>,
-    /// How long after the query reached the bot the answer came.
+    /// How long after Telegram sent the query the answer came.
     pub after: Duration,
     /// Whether it came after the deadline (and was refused).
     pub late: bool,
@@ -112,6 +112,9 @@ pub enum FakeError {
     /// No such update.
     #[error("no update {0}")]
     UnknownUpdate(i64),
+    /// The query's payment was taken already.
+    #[error("pre-checkout query {0} was paid already")]
+    Paid(String),
 }
 
 /// A fake Bot API server and the customer in front of it. Cloning shares it.
@@ -148,9 +151,10 @@ struct State {
 struct Query {
     chat_id: i64,
     invoice: SentInvoice,
-    /// When a `getUpdates` first handed it to the bot.
-    delivered: Option<Instant>,
+    /// When Telegram sent it: its deadline runs from here.
+    sent: Instant,
     answered_ok_in_time: Option<bool>,
+    paid: bool,
 }
 
 impl FakeBotApi {
@@ -235,8 +239,9 @@ impl FakeBotApi {
             Query {
                 chat_id: user,
                 invoice,
-                delivered: None,
+                sent: Instant::now(),
                 answered_ok_in_time: None,
+                paid: false,
             },
         );
         self.push(&mut state, "pre_checkout_query", query);
@@ -248,16 +253,20 @@ impl FakeBotApi {
     ///
     /// # Errors
     ///
-    /// Unknown query, or not answered ok within the deadline.
+    /// Unknown query, not answered ok within the deadline, or paid already.
     pub fn complete_payment(&self, query_id: &str) -> Result<Charge, FakeError> {
         let mut state = self.state();
         let query = state
             .queries
-            .get(query_id)
+            .get_mut(query_id)
             .ok_or_else(|| FakeError::UnknownQuery(query_id.to_owned()))?;
         if query.answered_ok_in_time != Some(true) {
             return Err(FakeError::NotApproved(query_id.to_owned()));
         }
+        if query.paid {
+            return Err(FakeError::Paid(query_id.to_owned()));
+        }
+        query.paid = true;
         let (chat_id, invoice) = (query.chat_id, query.invoice.clone());
         let n = state.next_charge;
         state.next_charge += 1;
@@ -280,8 +289,9 @@ impl FakeBotApi {
         Ok(charge)
     }
 
-    /// Delivers an update again, under a new `update_id` (as Telegram may after a restart of the
-    /// bot, or a webhook retry); the new id.
+    /// Delivers an update again, under a new `update_id`: harsher than Telegram, which repeats an
+    /// update under its own id (to a bot that did not confirm it, or a webhook that failed), so a
+    /// bot cannot rely on `update_id` to see the repeat. The new id.
     ///
     /// # Errors
     ///

@@ -297,6 +297,38 @@ async fn a_second_payment_by_telegram_is_reversed_by_its_provider_id() {
     assert!(report.to_string().contains("settle it by hand"), "{report}");
 }
 
+/// A Telegram payment whose provider id is the Click payment of a SHOP-API transaction already
+/// debited (CLICK Terminal reporting one payment both ways) is never reversed blindly: parked.
+#[tokio::test]
+async fn a_telegram_payment_sharing_a_click_payment_is_not_reversed() {
+    let s = Setup::new().await;
+    s.h.orders.insert("o-1", payable());
+    let (answer, _, paydoc) = s.pay("o-1", Payment::PAID).await;
+    assert_eq!(answer, 0);
+    let new = NewCharge {
+        service_id: Harness::SERVICE_ID,
+        merchant_trans_id: "o-1".parse().expect("order id"),
+        amount: "1000".parse().expect("amount"),
+        kind: PaymentKind::Order,
+        charge: TelegramCharge {
+            telegram_payment_charge_id: "tg-1".into(),
+            provider_payment_charge_id: paydoc.to_string(),
+        },
+        paid_at: std::time::SystemTime::now(),
+    };
+    let store = s.h.shop.store();
+    let kept = store.record_charge(new).await.expect("recorded");
+    assert!(matches!(kept, Transition::OrderAlreadyPaid(_)), "{kept:?}");
+    drain(&s.worker(policy())).await;
+    assert_eq!(
+        s.mock.payment(paydoc).map(|p| p.status),
+        Some(Payment::PAID)
+    );
+    assert_eq!(s.requests("payment/reversal"), 0);
+    let report = click_settle::report(store.as_ref()).await.expect("answers");
+    assert!(report.to_string().contains("by hand"), "{report}");
+}
+
 /// A reversal whose answer is lost after Click reversed (a timeout) is recognised on the next
 /// attempt by the payment's status, and never sent twice.
 #[tokio::test]

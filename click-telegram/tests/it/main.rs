@@ -191,3 +191,35 @@ async fn payments_that_are_not_this_shops_are_errors() {
     ));
     assert_eq!(h.orders.deliveries("o-1"), 0);
 }
+
+#[tokio::test]
+async fn an_interrupted_delivery_is_finished_by_the_sweep() {
+    let (h, telegram) = setup().await;
+    h.orders.insert("o-1", payable("1000"));
+    let held = h.orders.hold(Hook::Deliver);
+    let recording = {
+        let telegram = telegram.clone();
+        tokio::spawn(async move { telegram.record(&paid("o-1", 100_000, "tg-1")).await })
+    };
+    held.arrived().await;
+    recording.abort();
+    assert!(recording.await.is_err(), "dropped mid-delivery");
+    held.release();
+    assert_eq!(h.orders.deliveries("o-1"), 0);
+    let swept = telegram
+        .deliver_received()
+        .await
+        .expect("the store answers");
+    assert!(
+        matches!(swept.as_slice(), [Recorded::Delivered(t)] if t.merchant_trans_id.as_str() == "o-1"),
+        "{swept:?}"
+    );
+    assert_eq!(h.orders.deliveries("o-1"), 1);
+    assert!(
+        telegram
+            .deliver_received()
+            .await
+            .expect("answers")
+            .is_empty()
+    );
+}

@@ -1,7 +1,7 @@
 //! The Bot API methods the fake speaks, at `/bot<TOKEN>/<method>`, with JSON, form or query
 //! parameters, answering `{"ok": true, "result": …}` or Telegram's error shape.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -11,9 +11,6 @@ use axum::routing::any;
 use serde_json::{Map, Value, json};
 
 use super::{FakeBotApi, PreCheckoutAnswer, SentInvoice, SentMessage, objects};
-
-/// The longest `getUpdates` long poll the fake holds.
-const MAX_POLL: Duration = Duration::from_secs(50);
 
 pub(super) fn router(api: &FakeBotApi) -> axum::Router {
     axum::Router::new()
@@ -140,29 +137,33 @@ async fn get_updates(api: &FakeBotApi, params: &Params) -> Response {
             .clamp(0, 50)
             .unsigned_abs(),
     );
-    let deadline = tokio::time::Instant::now() + wait.min(MAX_POLL);
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut confirmed;
     loop {
         let changed = api.inner.changed.notified();
         let updates = {
             let mut state = api.state();
             // An offset confirms every update before it.
+            let before = state.pending.len();
             state
                 .pending
                 .retain(|update| update["update_id"].as_i64() >= Some(offset));
-            let updates: Vec<Value> = state.pending.iter().take(limit).cloned().collect();
-            for update in &updates {
-                if let Some(id) = update["pre_checkout_query"]["id"].as_str()
-                    && let Some(query) = state.queries.get_mut(id)
-                {
-                    query.delivered.get_or_insert_with(Instant::now);
-                }
-            }
-            updates
+            confirmed = state.pending.len() < before;
+            state
+                .pending
+                .iter()
+                .take(limit)
+                .cloned()
+                .collect::<Vec<_>>()
         };
-        if !updates.is_empty() {
-            // What was fetched changed: tell those waiting (not this loop, which returns).
-            api.changed();
-            return ok(Value::Array(updates));
+        if confirmed || !updates.is_empty() {
+            // What was confirmed changed: tell those waiting (not this loop, which returns).
+            if confirmed {
+                api.changed();
+            }
+            if !updates.is_empty() {
+                return ok(Value::Array(updates));
+            }
         }
         if tokio::time::timeout_at(deadline, changed).await.is_err() {
             return ok(Value::Array(updates));
@@ -273,7 +274,7 @@ fn answer_pre_checkout_query(api: &FakeBotApi, params: &Params) -> Response {
     if query.answered_ok_in_time.is_some() {
         return error(400, "Bad Request: query is already answered");
     }
-    let after = query.delivered.map_or(Duration::ZERO, |at| at.elapsed());
+    let after = query.sent.elapsed();
     let late = after > deadline;
     query.answered_ok_in_time = Some(approved && !late);
     state.answers.push(PreCheckoutAnswer {

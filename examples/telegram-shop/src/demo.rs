@@ -10,7 +10,7 @@ use click_telegram::ProviderToken;
 use click_testkit::bot_api::{FakeBotApi, PreCheckoutAnswer, SentInvoice};
 use teloxide::Bot;
 
-use crate::{Seller, dispatcher};
+use crate::{SWEEP_EVERY, Seller, dispatcher, spawn_sweep};
 
 /// The bot token the fake accepts.
 pub const BOT_TOKEN: &str = "123456:fake-bot-token";
@@ -58,7 +58,9 @@ impl Demo {
         )
         .answer_within(budget);
         let bot = Bot::new(BOT_TOKEN).set_api_url(api_url);
-        let mut dispatcher = dispatcher(bot, Arc::new(seller));
+        let seller = Arc::new(seller);
+        spawn_sweep(Arc::clone(&seller), SWEEP_EVERY);
+        let mut dispatcher = dispatcher(bot, seller);
         tokio::spawn(async move { dispatcher.dispatch().await });
         Ok(Self { telegram, shop })
     }

@@ -15,7 +15,7 @@ pub mod demo;
 use std::sync::Arc;
 use std::time::Duration;
 
-use click_core::{MerchantTransId, Order, OrderStore, ServiceId};
+use click_core::{MerchantTransId, Order, OrderStore, ReversalReason, ServiceId, TransactionState};
 use click_telegram::{
     Invoice, PaymentError, PreCheckoutQuery, ProviderToken, Recorded, SuccessfulPayment,
     TelegramShop,
@@ -24,8 +24,12 @@ use teloxide::dispatching::{DefaultKey, UpdateHandler};
 use teloxide::prelude::*;
 use teloxide::types::LabeledPrice;
 
-/// How often a payment is tried again when the store fails, before the bot gives up on it.
-const RECORD_TRIES: u32 = 5;
+/// How often a payment is tried again when the store fails, before the bot gives up on it
+/// (about a minute in all: Telegram will not send the update again).
+const RECORD_TRIES: u32 = 12;
+
+/// How often the bot finishes the deliveries a crash interrupted.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// What the bot sells, and how.
 pub struct Seller {
@@ -73,15 +77,41 @@ pub fn handler() -> UpdateHandler<teloxide::RequestError> {
         )
 }
 
-/// A dispatcher running [`handler`] for `seller`.
+/// A dispatcher running [`handler`] for `seller`, stopping gracefully on ctrl-c.
 pub fn dispatcher(
     bot: Bot,
     seller: Arc<Seller>,
 ) -> Dispatcher<Bot, teloxide::RequestError, DefaultKey> {
     Dispatcher::builder(bot, handler())
         .dependencies(dptree::deps![seller])
+        .enable_ctrlc_handler()
         .build()
 }
+
+/// Delivers, now and every `every`, the payments whose delivery a crash interrupted
+/// ([`TelegramShop::deliver_received`](click_telegram::TelegramShop::deliver_received)).
+pub fn spawn_sweep(seller: Arc<Seller>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match seller.telegram.deliver_received().await {
+                Ok(delivered) if !delivered.is_empty() => {
+                    tracing::warn!(count = delivered.len(), "interrupted deliveries finished");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(
+                    error = &error as &dyn std::error::Error,
+                    "finishing interrupted deliveries failed; trying again later"
+                ),
+            }
+        }
+    })
+}
+
+/// A Telegram payment kept for reversal because its order was paid already.
+const ALREADY_PAID: TransactionState =
+    TransactionState::ReversalDue(ReversalReason::OrderAlreadyPaid);
 
 /// A Bot API object of teloxide's as click-telegram's: both are the Bot API's JSON.
 fn convert<T: serde::Serialize, U: serde::de::DeserializeOwned>(
@@ -172,16 +202,20 @@ async fn send_invoice(
             .await?;
         return Ok(());
     };
-    bot.send_invoice(
-        chat,
-        invoice.title,
-        invoice.description,
-        invoice.payload,
-        invoice.currency,
-        prices,
-    )
-    .provider_token(invoice.provider_token)
-    .await?;
+    let mut request = bot
+        .send_invoice(
+            chat,
+            invoice.title,
+            invoice.description,
+            invoice.payload,
+            invoice.currency,
+            prices,
+        )
+        .provider_token(invoice.provider_token);
+    if let Some(photo) = invoice.photo_url.and_then(|url| url.parse().ok()) {
+        request = request.photo_url(photo);
+    }
+    request.await?;
     Ok(())
 }
 
@@ -225,8 +259,12 @@ async fn on_payment(bot: Bot, message: Message, seller: Arc<Seller>) -> Response
         Ok(Recorded::Delivered(t)) => {
             format!("Paid: order {} is yours. Thank you!", t.merchant_trans_id)
         }
-        Ok(Recorded::ReversalDue(t)) => format!(
+        Ok(Recorded::ReversalDue(t)) if t.state == ALREADY_PAID => format!(
             "Order {} was already paid, so this payment will be returned to you in full.",
+            t.merchant_trans_id
+        ),
+        Ok(Recorded::ReversalDue(t)) => format!(
+            "Sorry, order {} cannot be delivered; your payment will be returned in full.",
             t.merchant_trans_id
         ),
         // Telegram repeated the update: the customer was answered the first time.
@@ -257,7 +295,8 @@ async fn record(seller: &Seller, payment: &SuccessfulPayment) -> Result<Recorded
                     tries,
                     "recording a Telegram payment failed; trying again"
                 );
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(tries))).await;
+                let pause = Duration::from_millis(250 << tries.min(4));
+                tokio::time::sleep(pause).await;
                 tries += 1;
             }
             result => return result,

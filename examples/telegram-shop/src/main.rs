@@ -17,7 +17,7 @@ use click_core::{MemoryOrders, MemoryStore, Order, ServiceId};
 use click_telegram::{PRE_CHECKOUT_BUDGET, ProviderToken};
 use click_testkit::bot_api::PRE_CHECKOUT_DEADLINE;
 use telegram_shop::demo::Demo;
-use telegram_shop::{Seller, dispatcher};
+use telegram_shop::{SWEEP_EVERY, Seller, dispatcher, spawn_sweep};
 use teloxide::Bot;
 
 /// The customer's Telegram user id in the demo.
@@ -67,7 +67,9 @@ async fn live(bot_token: &str, provider_token: String) -> ExitCode {
         }
     }
     println!("selling order-1 … order-5 (15 000 so'm each); ctrl-c stops");
-    let mut dispatcher = dispatcher(bot, Arc::new(seller));
+    let seller = Arc::new(seller);
+    spawn_sweep(Arc::clone(&seller), SWEEP_EVERY);
+    let mut dispatcher = dispatcher(bot, seller);
     dispatcher.dispatch().await;
     ExitCode::SUCCESS
 }
