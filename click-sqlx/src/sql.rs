@@ -171,7 +171,8 @@ pub(crate) const DOLLAR: Sql = Sql {
                      amount_tiyin, kind, state, prepared_at_ms, telegram_payment_charge_id, \
                      provider_payment_charge_id) \
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                    ON CONFLICT (telegram_payment_charge_id) DO NOTHING \
+                    ON CONFLICT (telegram_payment_charge_id) \
+                    WHERE telegram_payment_charge_id IS NOT NULL DO NOTHING \
                     RETURNING merchant_prepare_id",
     select_in_state: pg_select!("t.state = $1 ORDER BY t.merchant_prepare_id"),
     select_transactions_of: pg_select!(
@@ -409,7 +410,8 @@ pub(crate) const SQLITE: Sql = Sql {
                      amount_tiyin, kind, state, prepared_at_ms, telegram_payment_charge_id, \
                      provider_payment_charge_id) \
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                    ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
+                    ON CONFLICT (telegram_payment_charge_id) \
+                    WHERE telegram_payment_charge_id IS NOT NULL DO NOTHING",
     select_in_state: sqlite_select!("t.state = ?1 ORDER BY t.merchant_prepare_id"),
     select_transactions_of: sqlite_select!(
         "t.click_trans_id = ?1 AND t.telegram_payment_charge_id IS NULL \
