@@ -275,7 +275,7 @@ where
     H: OrderHooks<S::Cx> + ?Sized,
 {
     match to {
-        Outcome::Confirm => confirm(steps, hooks, merchant_prepare_id).await,
+        Outcome::Confirm => debit(steps, hooks, Debit::Complete(merchant_prepare_id)).await,
         Outcome::Cancel => {
             cancel(
                 steps,
@@ -378,18 +378,6 @@ impl Debit {
             }
         }
     }
-}
-
-async fn confirm<S, H>(
-    steps: S,
-    hooks: &H,
-    merchant_prepare_id: MerchantPrepareId,
-) -> Result<Transition, StoreError>
-where
-    S: Steps,
-    H: OrderHooks<S::Cx> + ?Sized,
-{
-    debit(steps, hooks, Debit::Complete(merchant_prepare_id)).await
 }
 
 /// Takes a debit, then delivers it, or keeps it for reversal when its order is paid already or

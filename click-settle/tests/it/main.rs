@@ -133,6 +133,21 @@ impl Setup {
     }
 }
 
+/// A Telegram payment of 1 000 so'm for a one-time order, with the provider's id.
+fn telegram_payment(order: &str, charge: &str, provider: &str) -> NewCharge {
+    NewCharge {
+        service_id: Harness::SERVICE_ID,
+        merchant_trans_id: order.parse().expect("order id"),
+        amount: "1000".parse().expect("amount"),
+        kind: PaymentKind::Order,
+        charge: TelegramCharge {
+            telegram_payment_charge_id: charge.into(),
+            provider_payment_charge_id: provider.into(),
+        },
+        paid_at: std::time::SystemTime::now(),
+    }
+}
+
 fn policy() -> Policy {
     Policy {
         backoff: Duration::ZERO,
@@ -255,18 +270,10 @@ async fn a_second_payment_by_telegram_is_reversed_by_its_provider_id() {
         ("tg-1", telegram.to_string()),
         ("tg-2", "not-a-number".into()),
     ] {
-        let new = NewCharge {
-            service_id: Harness::SERVICE_ID,
-            merchant_trans_id: "o-1".parse().expect("order id"),
-            amount: "1000".parse().expect("amount"),
-            kind: PaymentKind::Order,
-            charge: TelegramCharge {
-                telegram_payment_charge_id: charge.into(),
-                provider_payment_charge_id: provider,
-            },
-            paid_at: std::time::SystemTime::now(),
-        };
-        let recorded = store.record_charge(new).await.expect("recorded");
+        let recorded = store
+            .record_charge(telegram_payment("o-1", charge, &provider))
+            .await
+            .expect("recorded");
         assert!(
             matches!(recorded, Transition::OrderAlreadyPaid(_)),
             "{recorded:?}"
@@ -305,18 +312,8 @@ async fn a_telegram_payment_sharing_a_click_payment_is_not_reversed() {
     s.h.orders.insert("o-1", payable());
     let (answer, _, paydoc) = s.pay("o-1", Payment::PAID).await;
     assert_eq!(answer, 0);
-    let new = NewCharge {
-        service_id: Harness::SERVICE_ID,
-        merchant_trans_id: "o-1".parse().expect("order id"),
-        amount: "1000".parse().expect("amount"),
-        kind: PaymentKind::Order,
-        charge: TelegramCharge {
-            telegram_payment_charge_id: "tg-1".into(),
-            provider_payment_charge_id: paydoc.to_string(),
-        },
-        paid_at: std::time::SystemTime::now(),
-    };
     let store = s.h.shop.store();
+    let new = telegram_payment("o-1", "tg-1", &paydoc.to_string());
     let kept = store.record_charge(new).await.expect("recorded");
     assert!(matches!(kept, Transition::OrderAlreadyPaid(_)), "{kept:?}");
     drain(&s.worker(policy())).await;
