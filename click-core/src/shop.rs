@@ -17,7 +17,9 @@
 //!    is still prepared: its first answer is replayed (`0` with the same `merchant_prepare_id`);
 //!    another amount there is a conflict (`-8`, nothing changes). For another order, or once that
 //!    attempt is final, a known `click_trans_id` starts a new attempt judged on its own merits
-//!    (Click's test tool sends the same fixed ids on every run).
+//!    (Click's test tool sends the same fixed ids on every run). (The order is asked first; the
+//!    store's insert recognises a retry, and a refused order looks for one before answering: the
+//!    same answers, one round trip fewer for a new attempt.)
 //! 6. The order: unknown `-5`; paid `-4`; closed (cancelled, unpayable) `-9`; a one-time order of
 //!    another amount, or a top-up outside the account's limits, `-2`.
 //! 7. The store records the transaction and reserves the order (`0`); a one-time order that another
@@ -233,19 +235,9 @@ impl Shop {
         let Some(amount) = positive(request.amount()) else {
             return answer(None, ErrorCode::IncorrectAmount);
         };
-        let retried = self
-            .store
-            .prepared_attempt(
-                request.service_id,
-                request.click_trans_id,
-                &request.merchant_trans_id,
-            )
-            .await;
-        match retried {
-            Err(error) => return answer(None, storage_failed(&error)),
-            Ok(Some(existing)) => return replay_prepare(request, amount, &existing),
-            Ok(None) => {}
-        }
+        // The order is asked first and the store's insert finds a retry (`Prepared::Existing`):
+        // one round trip fewer for a new attempt. A refusal looks for a retry before it answers,
+        // so a retry replays its first answer whatever the order has become.
         let order = match self
             .store
             .order(request.service_id, &request.merchant_trans_id)
@@ -254,14 +246,33 @@ impl Shop {
             Err(error) => return answer(None, storage_failed(&error)),
             Ok(order) => order,
         };
-        let Some(order) = order else {
-            return answer(None, ErrorCode::UserDoesNotExist);
+        let verdict = match order {
+            None => Err(ErrorCode::UserDoesNotExist),
+            Some(order) => order
+                .payment_kind(amount)
+                .map_err(|unpayable| match unpayable {
+                    Unpayable::Paid => ErrorCode::AlreadyPaid,
+                    Unpayable::Closed => ErrorCode::TransactionCancelled,
+                    Unpayable::WrongAmount => ErrorCode::IncorrectAmount,
+                }),
         };
-        let kind = match order.payment_kind(amount) {
+        let kind = match verdict {
             Ok(kind) => kind,
-            Err(Unpayable::Paid) => return answer(None, ErrorCode::AlreadyPaid),
-            Err(Unpayable::Closed) => return answer(None, ErrorCode::TransactionCancelled),
-            Err(Unpayable::WrongAmount) => return answer(None, ErrorCode::IncorrectAmount),
+            Err(refusal) => {
+                let retried = self
+                    .store
+                    .prepared_attempt(
+                        request.service_id,
+                        request.click_trans_id,
+                        &request.merchant_trans_id,
+                    )
+                    .await;
+                return match retried {
+                    Ok(Some(existing)) => replay_prepare(request, amount, &existing),
+                    Ok(None) => answer(None, refusal),
+                    Err(error) => answer(None, storage_failed(&error)),
+                };
+            }
         };
         let new = NewPrepare {
             click_trans_id: request.click_trans_id,
