@@ -204,13 +204,22 @@ pub async fn confirm_by_steps<S: Steps>(
     steps: &mut S,
     merchant_prepare_id: MerchantPrepareId,
 ) -> Result<Option<(Transaction, bool)>, StoreError> {
+    let from = TransactionState::Prepared;
+    let confirm_id = Some(confirm_id(merchant_prepare_id));
+    confirm_from(steps, merchant_prepare_id, from, confirm_id).await
+}
+
+/// Moves a transaction from `from` to confirmed and, for a one-time order, claims the order for
+/// it: the row as moved and whether it holds its order, or `None` if it was not in `from`.
+async fn confirm_from<S: Steps>(
+    steps: &mut S,
+    merchant_prepare_id: MerchantPrepareId,
+    from: TransactionState,
+    confirm_id: Option<MerchantConfirmId>,
+) -> Result<Option<(Transaction, bool)>, StoreError> {
+    let to = TransactionState::Confirmed;
     let moved = steps
-        .update_state(
-            merchant_prepare_id,
-            TransactionState::Prepared,
-            TransactionState::Confirmed,
-            Some(confirm_id(merchant_prepare_id)),
-        )
+        .update_state(merchant_prepare_id, from, to, confirm_id)
         .await?;
     let Some(transaction) = moved else {
         return Ok(None);
@@ -366,16 +375,8 @@ impl Debit {
     ) -> Result<Option<(Transaction, bool)>, StoreError> {
         match self {
             Debit::Complete(id) => steps.confirm(id).await,
-            Debit::Charge(id) => {
-                let from = TransactionState::Received;
-                let to = TransactionState::Confirmed;
-                let Some(transaction) = steps.update_state(id, from, to, None).await? else {
-                    return Ok(None);
-                };
-                let holds = transaction.kind != PaymentKind::Order
-                    || steps.claim_order(&transaction).await?;
-                Ok(Some((transaction, holds)))
-            }
+            // A Telegram payment has no Complete, so no `merchant_confirm_id`.
+            Debit::Charge(id) => confirm_from(steps, id, TransactionState::Received, None).await,
         }
     }
 }

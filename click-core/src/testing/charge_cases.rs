@@ -60,7 +60,7 @@ async fn recorded(h: &Harness, charge: &str) -> Transaction {
         .expect("the charge is recorded")
 }
 
-/// A Telegram payment is recorded confirmed, delivered once and found by its charge id with both
+/// A Telegram payment is recorded, delivered once and found by its charge id with both
 /// of Telegram's ids; the same update again records and delivers nothing.
 pub async fn a_telegram_payment_is_recorded_and_delivered_once(h: Harness) {
     h.orders.insert("o-1", payable("1000"));

@@ -87,13 +87,9 @@ impl Demo {
     /// The customer `user` writes `text`; the bot's next message to them, if one came in time.
     /// The bot handles a chat's updates in order: everything sent before has been handled.
     pub async fn say(&self, user: i64, text: &str) -> Option<String> {
-        let mine = |t: &FakeBotApi| t.messages().into_iter().filter(|m| m.chat_id == user);
-        let before = mine(&self.telegram).count();
+        let seen = self.messages_to(user);
         self.telegram.message(user, text);
-        self.telegram
-            .wait_until(WAIT, |t| mine(t).count() > before)
-            .await;
-        mine(&self.telegram).nth(before).map(|m| m.text)
+        self.next_message(user, seen).await
     }
 
     /// The bot's next message to `user` after the `seen` first ones, if one comes in time.
