@@ -138,34 +138,23 @@ async fn get_updates(api: &FakeBotApi, params: &Params) -> Response {
             .unsigned_abs(),
     );
     let deadline = tokio::time::Instant::now() + wait;
-    let mut confirmed;
     loop {
         let changed = api.inner.changed.notified();
-        let updates = {
+        let (confirmed, updates) = {
             let mut state = api.state();
             // An offset confirms every update before it.
             let before = state.pending.len();
             state
                 .pending
                 .retain(|update| update["update_id"].as_i64() >= Some(offset));
-            confirmed = state.pending.len() < before;
-            state
-                .pending
-                .iter()
-                .take(limit)
-                .cloned()
-                .collect::<Vec<_>>()
+            let updates: Vec<Value> = state.pending.iter().take(limit).cloned().collect();
+            (state.pending.len() < before, updates)
         };
-        if confirmed || !updates.is_empty() {
-            // What was confirmed changed: tell those waiting (not this loop, which returns).
-            if confirmed {
-                api.changed();
-            }
-            if !updates.is_empty() {
-                return ok(Value::Array(updates));
-            }
+        if confirmed {
+            // Tell those waiting for the bot to catch up (this loop too: it looks once more).
+            api.changed();
         }
-        if tokio::time::timeout_at(deadline, changed).await.is_err() {
+        if !updates.is_empty() || tokio::time::timeout_at(deadline, changed).await.is_err() {
             return ok(Value::Array(updates));
         }
     }
