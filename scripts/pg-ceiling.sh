@@ -44,7 +44,8 @@ pgbench -n -M prepared -c "$clients" -j 2 -T "$duration" -f "$work/pair.sql" "$u
 pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.txt" | head -n 1)
 echo "pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s"
 
-store="$url?options=-csearch_path%3Dclick_pg_ceiling"
+case "$url" in *\?*) join="&" ;; *) join="?" ;; esac
+store="$url${join}options=-csearch_path%3Dclick_pg_ceiling"
 prefix="ceiling$(date +%s)-"
 seq -f "${prefix}%.0f:1000" 0 $((orders - 1)) > "$work/orders.txt"
 seq -f "rt-${prefix}%.0f:1000" 0 999 >> "$work/orders.txt"
@@ -71,7 +72,7 @@ if [ "$count_round_trips" = "1" ]; then
     fi
     paid=200
     target/release/demo-shop serve --no-worker --no-metrics --addr 127.0.0.1:0 \
-        --store "$url?options=-csearch_path%3Dclick_pg_ceiling%20-clog_statement%3Dall" \
+        --store "$url${join}options=-csearch_path%3Dclick_pg_ceiling%20-clog_statement%3Dall" \
         --orders-file "$work/orders.txt" > "$work/logged.log" 2>&1 &
     logged=$!
     for _ in $(seq 1 100); do grep -q "^serving" "$work/logged.log" && break; sleep 0.2; done

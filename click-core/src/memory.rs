@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use crate::ids::{ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::outbox::TaskKind;
 use crate::store::{
-    BoxError, NewCharge, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared,
-    StoreError, Transaction, TransactionState, Transition,
+    BoxError, Expected, NewCharge, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind,
+    Prepared, StoreError, Transaction, TransactionState, Transition,
 };
 use crate::transition::{self, Inserted, Steps};
 
@@ -244,9 +244,10 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
         &self,
         merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
+        expected: Option<&Expected>,
     ) -> Result<Transition, StoreError> {
         let unit = self.begin(self.order_of(merchant_prepare_id)?).await;
-        transition::complete(unit, &self.hooks, merchant_prepare_id, to).await
+        transition::complete(unit, &self.hooks, merchant_prepare_id, to, expected).await
     }
 
     async fn receive_charge(&self, new: NewCharge) -> Result<Transaction, StoreError> {

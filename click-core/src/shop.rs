@@ -57,8 +57,8 @@ use crate::callback::{Action, Callback, CompleteRequest, Echo, Endpoint, Prepare
 use crate::credentials::Keyring;
 use crate::ids::{MerchantConfirmId, MerchantPrepareId};
 use crate::store::{
-    NewPrepare, OrderStore, Outcome, Prepared, ReversalReason, StoreError, Transaction,
-    TransactionState, Transition, Unpayable,
+    Expected, Mismatch, NewPrepare, OrderStore, Outcome, Prepared, ReversalReason, StoreError,
+    Transaction, TransactionState, Transition, Unpayable,
 };
 
 /// What to answer when Click cancels a transaction that is already confirmed.
@@ -305,20 +305,28 @@ impl Shop {
         } else {
             Outcome::Confirm
         };
-        let transaction = match self.store.transaction(request.merchant_prepare_id).await {
-            Err(error) => return answer(None, storage_failed(&error)),
-            Ok(None) if outcome == Outcome::Cancel => {
-                return answer(None, ErrorCode::TransactionCancelled);
-            }
-            Ok(None) => return answer(None, ErrorCode::TransactionDoesNotExist),
-            Ok(Some(transaction)) => transaction,
+        // The store moves the transaction only if it is the payment this Complete names: no read
+        // before the move. What it found answers in the order the checks are documented in.
+        let expected = Expected {
+            service_id: request.service_id,
+            merchant_trans_id: request.merchant_trans_id.clone(),
+            amount,
         };
-        // A Telegram payment was never prepared through Click's callbacks.
-        if transaction.merchant_trans_id != request.merchant_trans_id
-            || transaction.service_id != request.service_id
-            || transaction.telegram.is_some()
-        {
-            return answer(None, ErrorCode::TransactionDoesNotExist);
+        let id = request.merchant_prepare_id;
+        let transition = match self.store.complete(id, outcome, Some(&expected)).await {
+            Err(StoreError::UnknownTransaction(unknown)) if unknown == id => {
+                return answer(None, missing(outcome));
+            }
+            Err(error) => return answer(None, storage_failed(&error)),
+            Ok(transition) => transition,
+        };
+        let transaction = transition.transaction();
+        match expected.mismatch(transaction) {
+            Some(Mismatch::OtherPayment) => {
+                return answer(None, ErrorCode::TransactionDoesNotExist);
+            }
+            Some(Mismatch::Amount) => return answer(None, ErrorCode::IncorrectAmount),
+            None => {}
         }
         if transaction.click_trans_id != request.click_trans_id {
             tracing::warn!(
@@ -329,21 +337,6 @@ impl Shop {
                  accepted as the same transaction"
             );
         }
-        if transaction.amount != amount {
-            return answer(None, ErrorCode::IncorrectAmount);
-        }
-        let transition = if transaction.state == TransactionState::Prepared {
-            match self
-                .store
-                .complete(request.merchant_prepare_id, outcome)
-                .await
-            {
-                Ok(transition) => transition,
-                Err(error) => return answer(None, storage_failed(&error)),
-            }
-        } else {
-            Transition::Unchanged(transaction)
-        };
         match transition {
             Transition::Confirmed(transaction) => {
                 let id = transaction.merchant_confirm_id;
@@ -431,6 +424,16 @@ fn replay_prepare(request: &PrepareRequest, amount: Amount, existing: &Transacti
         Some(existing.merchant_prepare_id),
         ErrorCode::Success,
     )
+}
+
+/// The answer to a Complete naming no transaction: a cancel of an attempt that was never
+/// prepared is as good as done (`-9`); a confirm has nothing to confirm (`-6`).
+fn missing(outcome: Outcome) -> ErrorCode {
+    if outcome == Outcome::Cancel {
+        ErrorCode::TransactionCancelled
+    } else {
+        ErrorCode::TransactionDoesNotExist
+    }
 }
 
 fn storage_failed(error: &StoreError) -> ErrorCode {

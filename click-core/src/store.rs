@@ -328,6 +328,44 @@ pub enum Outcome {
     Expire,
 }
 
+/// The payment a Complete from Click names: [`OrderStore::complete`] moves the transaction only
+/// if it is this payment, so a Complete can be taken without reading the transaction first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// The service Click says was paid.
+    pub service_id: ServiceId,
+    /// The order or account Click says was paid.
+    pub merchant_trans_id: MerchantTransId,
+    /// The amount Click debited.
+    pub amount: Amount,
+}
+
+/// How a transaction differs from the payment a Complete names ([`Expected::mismatch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// Another service or order, or a Telegram payment (never prepared through Click's
+    /// callbacks): Click answers `-6`.
+    OtherPayment,
+    /// The same payment with another amount: `-2`.
+    Amount,
+}
+
+impl Expected {
+    /// How `transaction` differs from this payment, or `None` if it is this payment.
+    pub fn mismatch(&self, transaction: &Transaction) -> Option<Mismatch> {
+        if transaction.merchant_trans_id != self.merchant_trans_id
+            || transaction.service_id != self.service_id
+            || transaction.telegram.is_some()
+        {
+            Some(Mismatch::OtherPayment)
+        } else if transaction.amount != self.amount {
+            Some(Mismatch::Amount)
+        } else {
+            None
+        }
+    }
+}
+
 /// What [`OrderStore::complete`] (or [`OrderStore::record_charge`]) found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
@@ -339,8 +377,21 @@ pub enum Transition {
     OrderAlreadyPaid(Transaction),
     /// This call cancelled (or expired) the transaction.
     Cancelled(Transaction),
-    /// The transaction had already left `Prepared`: nothing changed; its state tells what it is.
+    /// The transaction had already left `Prepared`, or is not the payment expected: nothing
+    /// changed; its state tells what it is.
     Unchanged(Transaction),
+}
+
+impl Transition {
+    /// The transaction as the transition left it.
+    pub fn transaction(&self) -> &Transaction {
+        match self {
+            Transition::Confirmed(transaction)
+            | Transition::OrderAlreadyPaid(transaction)
+            | Transition::Cancelled(transaction)
+            | Transition::Unchanged(transaction) => transaction,
+        }
+    }
 }
 
 /// A store failed: the callback answers `-7` and Click retries later.
@@ -423,11 +474,19 @@ pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
     async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError>;
 
     /// Moves a `Prepared` transaction to confirmed (calling the delivery hook) or cancelled
-    /// (calling the release hook), atomically, and says what it found.
+    /// (calling the release hook), atomically, and says what it found. With `expected`, a
+    /// transaction of another payment ([`Expected::mismatch`]) is not moved: the answer is
+    /// [`Transition::Unchanged`] and no hook runs.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::UnknownTransaction`] if there is no such transaction; any other error if
+    /// the store failed (nothing was changed).
     async fn complete(
         &self,
         merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
+        expected: Option<&Expected>,
     ) -> Result<Transition, StoreError>;
 
     /// Records a Telegram payment, durably, before anything is delivered: in state

@@ -35,7 +35,7 @@
 //! (leaving the transaction aborted or rolled back) fails the Complete instead of losing it.
 //!
 //! A store's [`OrderStore::complete`](crate::OrderStore::complete) is then, in essence,
-//! `transition::complete(self.begin().await?, &self.hooks, merchant_prepare_id, to).await`;
+//! `transition::complete(self.begin().await?, &self.hooks, merchant_prepare_id, to, expected)`;
 //! [`crate::MemoryStore`] is the shortest complete example.
 
 use std::future::Future;
@@ -43,8 +43,8 @@ use std::future::Future;
 use crate::ids::{MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::outbox::TaskKind;
 use crate::store::{
-    NewCharge, NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason, StoreError,
-    Transaction, TransactionState, Transition,
+    Expected, NewCharge, NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason,
+    StoreError, Transaction, TransactionState, Transition,
 };
 
 /// What [`Steps::insert_attempt`] did.
@@ -163,6 +163,20 @@ pub trait Steps: Send {
         confirm_by_steps(self, merchant_prepare_id)
     }
 
+    /// Whether a debit survived the delivery hook (the transaction is still confirmed in this
+    /// unit) and, if it did and `receipt` is set, records its "fiscalize" task. By default
+    /// [`delivered_by_steps`]; a store may do it in one statement.
+    fn delivered(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+        receipt: bool,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send
+    where
+        Self: Sized,
+    {
+        delivered_by_steps(self, merchant_prepare_id, receipt)
+    }
+
     /// Makes everything the unit did durable and visible.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send
     where
@@ -207,6 +221,29 @@ pub async fn confirm_by_steps<S: Steps>(
     let from = TransactionState::Prepared;
     let confirm_id = Some(confirm_id(merchant_prepare_id));
     confirm_from(steps, merchant_prepare_id, from, confirm_id).await
+}
+
+/// [`Steps::delivered`] from the primitive steps: [`Steps::transaction`], then
+/// [`Steps::enqueue`] when the transaction is still confirmed and a receipt is wanted.
+///
+/// # Errors
+///
+/// A step failed.
+pub async fn delivered_by_steps<S: Steps>(
+    steps: &mut S,
+    merchant_prepare_id: MerchantPrepareId,
+    receipt: bool,
+) -> Result<bool, StoreError> {
+    let kept = steps.transaction(merchant_prepare_id).await?;
+    if kept.map(|t| t.state) != Some(TransactionState::Confirmed) {
+        return Ok(false);
+    }
+    if receipt {
+        steps
+            .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
+            .await?;
+    }
+    Ok(true)
 }
 
 /// Moves a transaction from `from` to confirmed and, for a one-time order, claims the order for
@@ -268,36 +305,32 @@ where
 }
 
 /// Moves a prepared transaction to confirmed (delivering it) or cancelled (releasing it) in
-/// `steps`, then commits; says what it found and did.
+/// `steps`, then commits; says what it found and did. A transaction that is not the `expected`
+/// payment is left as it was, before any hook runs.
 ///
 /// # Errors
 ///
-/// A step failed; nothing was changed.
+/// [`StoreError::UnknownTransaction`] if there is no such transaction; otherwise a step failed.
+/// Nothing was changed.
 pub async fn complete<S, H>(
     steps: S,
     hooks: &H,
     merchant_prepare_id: MerchantPrepareId,
     to: Outcome,
+    expected: Option<&Expected>,
 ) -> Result<Transition, StoreError>
 where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
 {
-    match to {
-        Outcome::Confirm => debit(steps, hooks, Debit::Complete(merchant_prepare_id)).await,
-        Outcome::Cancel => {
-            cancel(
-                steps,
-                hooks,
-                merchant_prepare_id,
-                TransactionState::Cancelled,
-            )
-            .await
+    let state = match to {
+        Outcome::Confirm => {
+            return debit(steps, hooks, Debit::Complete(merchant_prepare_id, expected)).await;
         }
-        Outcome::Expire => {
-            cancel(steps, hooks, merchant_prepare_id, TransactionState::Expired).await
-        }
-    }
+        Outcome::Cancel => TransactionState::Cancelled,
+        Outcome::Expire => TransactionState::Expired,
+    };
+    cancel(steps, hooks, merchant_prepare_id, state, expected).await
 }
 
 /// Records a Telegram payment in `steps`, received and not delivered, then commits: the new row,
@@ -352,18 +385,25 @@ where
     debit(steps, hooks, Debit::Charge(merchant_prepare_id)).await
 }
 
-/// A debit to take: a Complete confirming a prepared attempt, or the delivery of a received
-/// Telegram payment.
+/// A debit to take: a Complete confirming a prepared attempt (of the payment it names, if
+/// given), or the delivery of a received Telegram payment.
 #[derive(Clone, Copy)]
-enum Debit {
-    Complete(MerchantPrepareId),
+enum Debit<'a> {
+    Complete(MerchantPrepareId, Option<&'a Expected>),
     Charge(MerchantPrepareId),
 }
 
-impl Debit {
+impl<'a> Debit<'a> {
     fn id(self) -> MerchantPrepareId {
         match self {
-            Debit::Complete(id) | Debit::Charge(id) => id,
+            Debit::Complete(id, _) | Debit::Charge(id) => id,
+        }
+    }
+
+    fn expected(self) -> Option<&'a Expected> {
+        match self {
+            Debit::Complete(_, expected) => expected,
+            Debit::Charge(_) => None,
         }
     }
 
@@ -374,7 +414,7 @@ impl Debit {
         steps: &mut S,
     ) -> Result<Option<(Transaction, bool)>, StoreError> {
         match self {
-            Debit::Complete(id) => steps.confirm(id).await,
+            Debit::Complete(id, _) => steps.confirm(id).await,
             // A Telegram payment has no Complete, so no `merchant_confirm_id`.
             Debit::Charge(id) => confirm_from(steps, id, TransactionState::Received, None).await,
         }
@@ -383,7 +423,7 @@ impl Debit {
 
 /// Takes a debit, then delivers it, or keeps it for reversal when its order is paid already or
 /// the delivery hook fails.
-async fn debit<S, H>(mut steps: S, hooks: &H, debit: Debit) -> Result<Transition, StoreError>
+async fn debit<S, H>(mut steps: S, hooks: &H, debit: Debit<'_>) -> Result<Transition, StoreError>
 where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
@@ -392,6 +432,9 @@ where
     let Some((mut transaction, holds)) = debit.take(&mut steps).await? else {
         return unchanged(steps, merchant_prepare_id).await;
     };
+    if is_unexpected(debit.expected(), &transaction) {
+        return undo(steps, merchant_prepare_id).await;
+    }
     if !holds {
         let reason = ReversalReason::OrderAlreadyPaid;
         mark_reversal_due(&mut steps, &mut transaction, reason).await?;
@@ -428,17 +471,11 @@ where
     // (PostgreSQL) or rolled back (MySQL, on a deadlock): committing would silently keep nothing
     // while the payment is reported as taken. Read the debit back first; a failure here is an
     // error, and a retry delivers again.
-    let kept = steps.transaction(merchant_prepare_id).await?;
-    if kept.as_ref().map(|t| t.state) != Some(TransactionState::Confirmed) {
+    if !steps.delivered(merchant_prepare_id, receipt).await? {
         return Err(StoreError::backend(
             "the confirm did not survive the delivery hook: the hook's database work failed \
              and the hook did not say so",
         ));
-    }
-    if receipt {
-        steps
-            .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
-            .await?;
     }
     steps.commit().await?;
     Ok(Transition::Confirmed(transaction))
@@ -450,6 +487,7 @@ async fn cancel<S, H>(
     hooks: &H,
     merchant_prepare_id: MerchantPrepareId,
     state: TransactionState,
+    expected: Option<&Expected>,
 ) -> Result<Transition, StoreError>
 where
     S: Steps,
@@ -462,6 +500,9 @@ where
     let Some(transaction) = moved else {
         return unchanged(steps, merchant_prepare_id).await;
     };
+    if is_unexpected(expected, &transaction) {
+        return undo(steps, merchant_prepare_id).await;
+    }
     if let Err(error) = hooks.release(steps.cx(), &transaction).await {
         tracing::warn!(
             merchant_prepare_id = merchant_prepare_id.get(),
@@ -479,6 +520,21 @@ where
     }
     steps.commit().await?;
     Ok(Transition::Cancelled(transaction))
+}
+
+/// Whether a moved transaction is not the payment `expected`. (Moving first and undoing on the
+/// rare mismatch spares every Complete a read of the row before it is moved.)
+fn is_unexpected(expected: Option<&Expected>, moved: &Transaction) -> bool {
+    expected.is_some_and(|expected| expected.mismatch(moved).is_some())
+}
+
+/// Undoes a move of a transaction that was not the payment expected: nothing changes.
+async fn undo<S: Steps>(
+    mut steps: S,
+    merchant_prepare_id: MerchantPrepareId,
+) -> Result<Transition, StoreError> {
+    steps.restart().await?;
+    unchanged(steps, merchant_prepare_id).await
 }
 
 /// A transaction that had already left [`TransactionState::Prepared`]: nothing changes.

@@ -470,7 +470,7 @@ impl Worker {
         };
         let expired = self
             .store
-            .complete(transaction.merchant_prepare_id, Outcome::Expire)
+            .complete(transaction.merchant_prepare_id, Outcome::Expire, None)
             .await?;
         Ok(Next::Done(Settled::Expiry(match expired {
             Transition::Cancelled(_) => outcome,

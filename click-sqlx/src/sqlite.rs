@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate};
 use click_core::transition;
 use click_core::{
-    ClickPaydocId, ClickTransId, MerchantPrepareId, MerchantTransId, NewCharge, NewPrepare, Order,
-    OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction,
-    TransactionState, Transition,
+    ClickPaydocId, ClickTransId, Expected, MerchantPrepareId, MerchantTransId, NewCharge,
+    NewPrepare, Order, OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError,
+    Transaction, TransactionState, Transition,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -356,12 +356,15 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
         &self,
         merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
+        expected: Option<&Expected>,
     ) -> Result<Transition, StoreError> {
+        let expected = expected.cloned();
         self.writer
             .call(Box::new(move |conn, hooks, waiter| {
                 waiter.wait(async move {
                     let steps = SqliteSteps::begin(conn)?;
-                    transition::complete(steps, hooks, merchant_prepare_id, to).await
+                    let expected = expected.as_ref();
+                    transition::complete(steps, hooks, merchant_prepare_id, to, expected).await
                 })?
             }))
             .await

@@ -33,9 +33,9 @@ use async_trait::async_trait;
 use click_core::outbox::TaskKind;
 use click_core::transition::{self, Inserted, Steps};
 use click_core::{
-    ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewCharge, NewPrepare,
-    Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared, ServiceId, StoreError,
-    Transaction, TransactionState, Transition,
+    ClickTransId, Expected, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewCharge,
+    NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared, ServiceId,
+    StoreError, Transaction, TransactionState, Transition,
 };
 
 use crate::binds;
@@ -240,9 +240,11 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
         &self,
         merchant_prepare_id: MerchantPrepareId,
         to: Outcome,
+        expected: Option<&Expected>,
     ) -> Result<Transition, StoreError> {
         retry_conflicts(|| async {
-            transition::complete(self.begin().await?, &self.hooks, merchant_prepare_id, to).await
+            let steps = self.begin().await?;
+            transition::complete(steps, &self.hooks, merchant_prepare_id, to, expected).await
         })
         .await
     }
@@ -412,6 +414,21 @@ impl<D: Database> Steps for SqlSteps<D> {
     ) -> Result<Option<Transaction>, StoreError> {
         let binds = [Bind::Int(merchant_prepare_id.get())];
         self.select(D::SQL.select_transaction, &binds).await
+    }
+
+    async fn delivered(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+        receipt: bool,
+    ) -> Result<bool, StoreError> {
+        let Some(sql) = D::SQL.delivered else {
+            return transition::delivered_by_steps(self, merchant_prepare_id, receipt).await;
+        };
+        let binds = binds::delivered(merchant_prepare_id, receipt);
+        let kept = D::integer(self.conn(), sql, &binds)
+            .await
+            .map_err(backend)?;
+        Ok(kept == Some(1))
     }
 
     async fn insert_charge(&mut self, new: &NewCharge) -> Result<Option<Transaction>, StoreError> {

@@ -225,7 +225,8 @@ pub async fn complete_retry_is_minus_4_without_second_delivery(h: Harness) {
 }
 
 /// Bad inputs 44 and 45: a Complete whose `merchant_prepare_id` names no transaction, or one of
-/// another order, answers `-6` and changes nothing.
+/// another order, answers `-6` and changes nothing: no hook runs, no order stays claimed, and
+/// the right Completes then confirm both.
 pub async fn complete_of_unknown_transaction_is_minus_6(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     h.orders.insert("o-2", payable("1000"));
@@ -245,9 +246,26 @@ pub async fn complete_of_unknown_transaction_is_minus_6(h: Harness) {
         code(&h.complete(id_1, "o-2", prepare_1, "1000", 0).await),
         -6
     );
+    assert_eq!(
+        code(&h.complete(id_1, "o-2", prepare_1, "1000", -5017).await),
+        -6
+    );
     assert_eq!(h.state(id_1).await, Some(TransactionState::Prepared));
     assert_eq!(h.state(id_2).await, Some(TransactionState::Prepared));
     assert_eq!(h.orders.deliveries("o-1") + h.orders.deliveries("o-2"), 0);
+    assert_eq!(h.orders.releases(), 0);
+    assert_eq!(
+        code(&h.complete(id_1, "o-1", prepare_1, "1000", 0).await),
+        0
+    );
+    assert_eq!(
+        code(&h.complete(id_2, "o-2", prepare_2, "1000", 0).await),
+        0
+    );
+    assert_eq!(
+        (h.orders.deliveries("o-1"), h.orders.deliveries("o-2")),
+        (1, 1)
+    );
 }
 
 /// A Complete names its transaction by `merchant_prepare_id`: under another `click_trans_id` than

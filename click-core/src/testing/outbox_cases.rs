@@ -359,7 +359,7 @@ pub async fn expiry_is_scheduled_once_per_stuck_attempt(h: Harness) {
     assert_eq!(expire[0].transaction.merchant_prepare_id.get(), stuck);
     let releases = h.orders.releases();
     let expired = store
-        .complete(MerchantPrepareId::new(stuck), Outcome::Expire)
+        .complete(MerchantPrepareId::new(stuck), Outcome::Expire, None)
         .await
         .expect("answers");
     assert!(
@@ -368,7 +368,7 @@ pub async fn expiry_is_scheduled_once_per_stuck_attempt(h: Harness) {
     );
     assert_eq!(h.orders.releases(), releases + 1);
     let again = store
-        .complete(MerchantPrepareId::new(stuck), Outcome::Expire)
+        .complete(MerchantPrepareId::new(stuck), Outcome::Expire, None)
         .await
         .expect("answers");
     assert!(matches!(again, Transition::Unchanged(_)), "{again:?}");
@@ -389,7 +389,7 @@ pub async fn an_expired_attempt_answers_minus_9_to_a_late_confirm(h: Harness) {
     let (id, prepare_id) = h.prepared("o-1", "1000").await;
     h.shop
         .store()
-        .complete(MerchantPrepareId::new(prepare_id), Outcome::Expire)
+        .complete(MerchantPrepareId::new(prepare_id), Outcome::Expire, None)
         .await
         .expect("answers");
     assert_eq!(

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate};
 use click_core::testing::{CallbackForm, Click, Harness, TestOrders, code};
 use click_core::{
-    ClickPaydocId, ClickTransId, Endpoint, Keyring, MemoryStore, MerchantPrepareId,
+    ClickPaydocId, ClickTransId, Endpoint, Expected, Keyring, MemoryStore, MerchantPrepareId,
     MerchantTransId, NewCharge, NewPrepare, Order, OrderStore, Outcome, Prepared, SecretKey,
     ServiceId, Shop, StoreError, Transaction, TransactionState, Transition,
 };
@@ -401,9 +401,14 @@ impl OrderStore for Instrumented {
         (self.before)()?;
         self.inner.prepare(new).await
     }
-    async fn complete(&self, id: MerchantPrepareId, to: Outcome) -> Result<Transition, StoreError> {
+    async fn complete(
+        &self,
+        id: MerchantPrepareId,
+        to: Outcome,
+        expected: Option<&Expected>,
+    ) -> Result<Transition, StoreError> {
         (self.before)()?;
-        self.inner.complete(id, to).await
+        self.inner.complete(id, to, expected).await
     }
     async fn charge(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
         (self.before)()?;
