@@ -114,7 +114,7 @@ pub use routes::{
 pub use shop::{CancelAfterConfirm, Shop, ShopEvent};
 pub use signature::{Signature, sign_complete, sign_prepare};
 pub use store::{
-    BoxError, Expected, Mismatch, NewCharge, NewPrepare, Order, OrderHooks, OrderStore, Outcome,
-    PaymentKind, Prepared, ReversalOutcome, ReversalReason, StoreError, TelegramCharge,
+    Attempt, BoxError, Expected, Mismatch, NewCharge, NewPrepare, Order, OrderHooks, OrderStore,
+    Outcome, PaymentKind, Prepared, ReversalOutcome, ReversalReason, StoreError, TelegramCharge,
     Transaction, TransactionState, Transition, Unpayable,
 };

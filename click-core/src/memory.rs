@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use crate::ids::{ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::outbox::TaskKind;
 use crate::store::{
-    BoxError, Expected, NewCharge, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind,
-    Prepared, StoreError, Transaction, TransactionState, Transition,
+    Attempt, BoxError, Expected, NewCharge, NewPrepare, Order, OrderHooks, OrderStore, Outcome,
+    PaymentKind, Prepared, StoreError, Transaction, TransactionState, Transition,
 };
 use crate::transition::{self, Inserted, Steps};
 
@@ -233,11 +233,11 @@ impl<H: OrderHooks> OrderStore for MemoryStore<H> {
             .collect())
     }
 
-    async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
+    async fn prepare(&self, attempt: Attempt) -> Result<Prepared, StoreError> {
         let unit = self
-            .begin(order_key(new.service_id, &new.merchant_trans_id))
+            .begin(order_key(attempt.service_id, &attempt.merchant_trans_id))
             .await;
-        transition::prepare(unit, &self.hooks, new).await
+        transition::prepare(unit, &self.hooks, attempt).await
     }
 
     async fn complete(

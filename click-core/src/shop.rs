@@ -57,7 +57,7 @@ use crate::callback::{Action, Callback, CompleteRequest, Echo, Endpoint, Prepare
 use crate::credentials::Keyring;
 use crate::ids::{MerchantConfirmId, MerchantPrepareId};
 use crate::store::{
-    Expected, Mismatch, NewPrepare, OrderStore, Outcome, Prepared, ReversalReason, StoreError,
+    Attempt, Expected, Mismatch, OrderStore, Outcome, Prepared, ReversalReason, StoreError,
     Transaction, TransactionState, Transition, Unpayable,
 };
 
@@ -235,63 +235,43 @@ impl Shop {
         let Some(amount) = positive(request.amount()) else {
             return answer(None, ErrorCode::IncorrectAmount);
         };
-        // The order is asked first and the store's insert finds a retry (`Prepared::Existing`):
-        // one round trip fewer for a new attempt. A refusal looks for a retry before it answers,
+        // The store asks the order and records the attempt on one connection, and its insert
+        // finds a retry (`Prepared::Existing`). A refusal looks for a retry before it answers,
         // so a retry replays its first answer whatever the order has become.
-        let order = match self
-            .store
-            .order(request.service_id, &request.merchant_trans_id)
-            .await
-        {
-            Err(error) => return answer(None, storage_failed(&error)),
-            Ok(order) => order,
-        };
-        let verdict = match order {
-            None => Err(ErrorCode::UserDoesNotExist),
-            Some(order) => order
-                .payment_kind(amount)
-                .map_err(|unpayable| match unpayable {
-                    Unpayable::Paid => ErrorCode::AlreadyPaid,
-                    Unpayable::Closed => ErrorCode::TransactionCancelled,
-                    Unpayable::WrongAmount => ErrorCode::IncorrectAmount,
-                }),
-        };
-        let kind = match verdict {
-            Ok(kind) => kind,
-            Err(refusal) => {
-                let retried = self
-                    .store
-                    .prepared_attempt(
-                        request.service_id,
-                        request.click_trans_id,
-                        &request.merchant_trans_id,
-                    )
-                    .await;
-                return match retried {
-                    Ok(Some(existing)) => replay_prepare(request, amount, &existing),
-                    Ok(None) => answer(None, refusal),
-                    Err(error) => answer(None, storage_failed(&error)),
-                };
-            }
-        };
-        let new = NewPrepare {
+        let attempt = Attempt {
             click_trans_id: request.click_trans_id,
             service_id: request.service_id,
             click_paydoc_id: request.click_paydoc_id,
             merchant_trans_id: request.merchant_trans_id.clone(),
             amount,
-            kind,
             prepared_at: crate::outbox::to_the_millisecond(std::time::SystemTime::now()),
         };
-        match self.store.prepare(new).await {
-            Err(error) => answer(None, storage_failed(&error)),
+        let refusal = match self.store.prepare(attempt).await {
+            Err(error) => return answer(None, storage_failed(&error)),
             Ok(Prepared::Created(transaction)) => {
                 let id = transaction.merchant_prepare_id;
                 self.emit(ShopEvent::Prepared(transaction));
-                answer(Some(id), ErrorCode::Success)
+                return answer(Some(id), ErrorCode::Success);
             }
-            Ok(Prepared::Existing(existing)) => replay_prepare(request, amount, &existing),
-            Ok(Prepared::OrderAlreadyPaid) => answer(None, ErrorCode::AlreadyPaid),
+            Ok(Prepared::Existing(existing)) => return replay_prepare(request, amount, &existing),
+            Ok(Prepared::OrderAlreadyPaid) => return answer(None, ErrorCode::AlreadyPaid),
+            Ok(Prepared::NoOrder) => ErrorCode::UserDoesNotExist,
+            Ok(Prepared::Unpayable(Unpayable::Paid)) => ErrorCode::AlreadyPaid,
+            Ok(Prepared::Unpayable(Unpayable::Closed)) => ErrorCode::TransactionCancelled,
+            Ok(Prepared::Unpayable(Unpayable::WrongAmount)) => ErrorCode::IncorrectAmount,
+        };
+        let retried = self
+            .store
+            .prepared_attempt(
+                request.service_id,
+                request.click_trans_id,
+                &request.merchant_trans_id,
+            )
+            .await;
+        match retried {
+            Ok(Some(existing)) => replay_prepare(request, amount, &existing),
+            Ok(None) => answer(None, refusal),
+            Err(error) => answer(None, storage_failed(&error)),
         }
     }
 

@@ -264,7 +264,40 @@ impl NewCharge {
     }
 }
 
-/// A Prepare to record, already checked by the state machine.
+/// A Prepare as Click sent it (signed, with a positive amount), for [`OrderStore::prepare`] to
+/// check against its order and record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// Click's id of the attempt.
+    pub click_trans_id: ClickTransId,
+    /// The service paid.
+    pub service_id: ServiceId,
+    /// Click's payment document.
+    pub click_paydoc_id: ClickPaydocId,
+    /// The order or account.
+    pub merchant_trans_id: MerchantTransId,
+    /// The amount to freeze.
+    pub amount: Amount,
+    /// When it arrives (to the millisecond: stores keep Unix milliseconds).
+    pub prepared_at: SystemTime,
+}
+
+impl Attempt {
+    /// The attempt to record, its order found payable as `kind`.
+    pub fn of_kind(self, kind: PaymentKind) -> NewPrepare {
+        NewPrepare {
+            click_trans_id: self.click_trans_id,
+            service_id: self.service_id,
+            click_paydoc_id: self.click_paydoc_id,
+            merchant_trans_id: self.merchant_trans_id,
+            amount: self.amount,
+            kind,
+            prepared_at: self.prepared_at,
+        }
+    }
+}
+
+/// A Prepare to record, its order checked ([`Attempt::of_kind`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPrepare {
     /// Click's id of the attempt.
@@ -315,6 +348,10 @@ pub enum Prepared {
     Existing(Transaction),
     /// The one-time order already has a debited transaction: nothing was recorded.
     OrderAlreadyPaid,
+    /// The merchant has no such order or account: nothing was recorded.
+    NoOrder,
+    /// The order cannot be paid with this attempt: nothing was recorded.
+    Unpayable(Unpayable),
 }
 
 /// The transition [`OrderStore::complete`] is asked to make.
@@ -467,11 +504,13 @@ pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
         click_trans_id: ClickTransId,
     ) -> Result<Vec<Transaction>, StoreError>;
 
-    /// Records a Prepare and reserves the order through the hook, atomically: while a prepared
+    /// Looks the attempt's order up through the hook ([`Order::payment_kind`] decides), then
+    /// records the Prepare and reserves the order through the hook, atomically: while a prepared
     /// attempt of the same (`service_id`, `click_trans_id`, `merchant_trans_id`) exists, returns
-    /// it unchanged (and reserves nothing); a one-time order with a debited transaction records
-    /// nothing. A failing reserve hook records nothing.
-    async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError>;
+    /// it unchanged (and reserves nothing); an order that is missing or cannot be paid, or a
+    /// one-time order with a debited transaction, records nothing. A failing lookup or reserve
+    /// hook records nothing.
+    async fn prepare(&self, attempt: Attempt) -> Result<Prepared, StoreError>;
 
     /// Moves a `Prepared` transaction to confirmed (calling the delivery hook) or cancelled
     /// (calling the release hook), atomically, and says what it found. With `expected`, a

@@ -43,8 +43,8 @@ use std::future::Future;
 use crate::ids::{MerchantConfirmId, MerchantPrepareId, MerchantTransId, ServiceId};
 use crate::outbox::TaskKind;
 use crate::store::{
-    Expected, NewCharge, NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared, ReversalReason,
-    StoreError, Transaction, TransactionState, Transition,
+    Attempt, Expected, NewCharge, NewPrepare, OrderHooks, Outcome, PaymentKind, Prepared,
+    ReversalReason, StoreError, Transaction, TransactionState, Transition,
 };
 
 /// What [`Steps::insert_attempt`] did.
@@ -270,16 +270,43 @@ pub fn confirm_id(merchant_prepare_id: MerchantPrepareId) -> MerchantConfirmId {
     MerchantConfirmId::new(merchant_prepare_id.get())
 }
 
-/// Records a Prepare in `steps` and reserves the order through `hooks`, then commits.
+/// Looks the attempt's order up through `hooks`, records the Prepare in `steps` and reserves the
+/// order, then commits. The lookup runs in the same unit of work, on its connection.
 ///
 /// # Errors
 ///
-/// A step failed, or the reserve hook did ([`StoreError::Hook`]); nothing was recorded.
-pub async fn prepare<S, H>(mut steps: S, hooks: &H, new: NewPrepare) -> Result<Prepared, StoreError>
+/// A step failed, or the lookup or reserve hook did ([`StoreError::Hook`]); nothing was
+/// recorded.
+pub async fn prepare<S, H>(
+    mut steps: S,
+    hooks: &H,
+    attempt: Attempt,
+) -> Result<Prepared, StoreError>
 where
     S: Steps,
     H: OrderHooks<S::Cx> + ?Sized,
 {
+    let found = hooks
+        .find(steps.cx(), attempt.service_id, &attempt.merchant_trans_id)
+        .await;
+    let verdict = match found {
+        Ok(Some(order)) => order
+            .payment_kind(attempt.amount)
+            .map_err(Prepared::Unpayable),
+        Ok(None) => Err(Prepared::NoOrder),
+        Err(error) => {
+            // Rolling back is best effort: dropping the unit undoes it as well.
+            let _ = steps.rollback().await;
+            return Err(StoreError::Hook(error));
+        }
+    };
+    let new = match verdict {
+        Ok(kind) => attempt.of_kind(kind),
+        Err(refused) => {
+            steps.rollback().await?;
+            return Ok(refused);
+        }
+    };
     let merchant_prepare_id = match steps.insert_unless_paid(&new).await? {
         Some(Inserted::New(id)) => id,
         Some(Inserted::Existing(existing)) => {

@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate};
 use click_core::transition;
 use click_core::{
-    ClickPaydocId, ClickTransId, Expected, MerchantPrepareId, MerchantTransId, NewCharge,
-    NewPrepare, Order, OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError,
-    Transaction, TransactionState, Transition,
+    Attempt, ClickPaydocId, ClickTransId, Expected, MerchantPrepareId, MerchantTransId, NewCharge,
+    Order, OrderHooks, OrderStore, Outcome, Prepared, ServiceId, StoreError, Transaction,
+    TransactionState, Transition,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -342,11 +342,11 @@ impl<H: OrderHooks<Connection>> OrderStore for SqliteStore<H> {
             .await
     }
 
-    async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
+    async fn prepare(&self, attempt: Attempt) -> Result<Prepared, StoreError> {
         self.writer
             .call(Box::new(move |conn, hooks, waiter| {
                 waiter.wait(async move {
-                    transition::prepare(SqliteSteps::begin(conn)?, hooks, new).await
+                    transition::prepare(SqliteSteps::begin(conn)?, hooks, attempt).await
                 })?
             }))
             .await

@@ -33,9 +33,9 @@ use async_trait::async_trait;
 use click_core::outbox::TaskKind;
 use click_core::transition::{self, Inserted, Steps};
 use click_core::{
-    ClickTransId, Expected, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewCharge,
-    NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared, ServiceId,
-    StoreError, Transaction, TransactionState, Transition,
+    Attempt, ClickTransId, Expected, MerchantConfirmId, MerchantPrepareId, MerchantTransId,
+    NewCharge, NewPrepare, Order, OrderHooks, OrderStore, Outcome, PaymentKind, Prepared,
+    ServiceId, StoreError, Transaction, TransactionState, Transition,
 };
 
 use crate::binds;
@@ -223,7 +223,7 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
         sqlx::Connection::ping(&mut *conn).await.map_err(backend)
     }
 
-    async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
+    async fn prepare(&self, attempt: Attempt) -> Result<Prepared, StoreError> {
         let reserves = OrderHooks::<D::Connection>::reserves_orders(&self.hooks);
         retry_conflicts(|| async {
             let steps = if reserves {
@@ -231,7 +231,7 @@ impl<D: Database, H: OrderHooks<D::Connection>> OrderStore for SqlStore<D, H> {
             } else {
                 self.autocommit().await?
             };
-            transition::prepare(steps, &self.hooks, new.clone()).await
+            transition::prepare(steps, &self.hooks, attempt.clone()).await
         })
         .await
     }

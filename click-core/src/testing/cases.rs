@@ -2,6 +2,7 @@
 //! Bad-input numbers refer to the catalogue at the end of `docs/protocol.md`.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 
@@ -501,7 +502,8 @@ pub async fn failed_reserve_is_minus_7_and_records_nothing(h: Harness) {
 /// A resent Prepare that arrives while the first one's reservation is still running (and then
 /// fails) does not see the unfinished attempt, and no answer names a prepare id that does not exist
 /// afterwards (Click would debit and then get `-6`). The first Prepare is held inside its reserve
-/// hook until the resent one has passed the store's lookup and reached the order's.
+/// hook while the resent one runs: the resent one waits for the first (on the order's lock, or on
+/// the unique key of the prepared attempt) and does not answer meanwhile.
 pub async fn a_resent_prepare_never_sees_a_failing_reservation(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let id = h.next_click_trans_id();
@@ -513,13 +515,12 @@ pub async fn a_resent_prepare_never_sees_a_failing_reservation(h: Harness) {
     };
     let first = spawn();
     reserve.arrived().await;
-    let find = h.orders.hold(Hook::Find);
     let mut resent = spawn();
-    tokio::select! {
-        answer = &mut resent => panic!("the resent Prepare saw the unfinished attempt: {answer:?}"),
-        () = find.arrived() => {}
-    }
-    find.release();
+    let early = tokio::time::timeout(Duration::from_millis(300), &mut resent).await;
+    assert!(
+        early.is_err(),
+        "the resent Prepare answered while the first was unfinished: {early:?}"
+    );
     reserve.release();
     let first = first.await.expect("the task finishes");
     let resent = resent.await.expect("the task finishes");

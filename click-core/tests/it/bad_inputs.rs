@@ -24,8 +24,8 @@ use async_trait::async_trait;
 use click_core::outbox::{Claim, Outbox, Task, TaskCounts, TaskFilter, TaskUpdate};
 use click_core::testing::{CallbackForm, Click, Harness, TestOrders, code};
 use click_core::{
-    ClickPaydocId, ClickTransId, Endpoint, Expected, Keyring, MemoryStore, MerchantPrepareId,
-    MerchantTransId, NewCharge, NewPrepare, Order, OrderStore, Outcome, Prepared, SecretKey,
+    Attempt, ClickPaydocId, ClickTransId, Endpoint, Expected, Keyring, MemoryStore,
+    MerchantPrepareId, MerchantTransId, NewCharge, Order, OrderStore, Outcome, Prepared, SecretKey,
     ServiceId, Shop, StoreError, Transaction, TransactionState, Transition,
 };
 use md5::{Digest, Md5};
@@ -397,9 +397,9 @@ impl OrderStore for Instrumented {
         (self.before)()?;
         self.inner.transactions_of(id).await
     }
-    async fn prepare(&self, new: NewPrepare) -> Result<Prepared, StoreError> {
+    async fn prepare(&self, attempt: Attempt) -> Result<Prepared, StoreError> {
         (self.before)()?;
-        self.inner.prepare(new).await
+        self.inner.prepare(attempt).await
     }
     async fn complete(
         &self,
