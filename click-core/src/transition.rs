@@ -163,20 +163,6 @@ pub trait Steps: Send {
         confirm_by_steps(self, merchant_prepare_id)
     }
 
-    /// Whether a debit survived the delivery hook (the transaction is still confirmed in this
-    /// unit) and, if it did and `receipt` is set, records its "fiscalize" task. By default
-    /// [`delivered_by_steps`]; a store may do it in one statement.
-    fn delivered(
-        &mut self,
-        merchant_prepare_id: MerchantPrepareId,
-        receipt: bool,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send
-    where
-        Self: Sized,
-    {
-        delivered_by_steps(self, merchant_prepare_id, receipt)
-    }
-
     /// Makes everything the unit did durable and visible.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send
     where
@@ -221,29 +207,6 @@ pub async fn confirm_by_steps<S: Steps>(
     let from = TransactionState::Prepared;
     let confirm_id = Some(confirm_id(merchant_prepare_id));
     confirm_from(steps, merchant_prepare_id, from, confirm_id).await
-}
-
-/// [`Steps::delivered`] from the primitive steps: [`Steps::transaction`], then
-/// [`Steps::enqueue`] when the transaction is still confirmed and a receipt is wanted.
-///
-/// # Errors
-///
-/// A step failed.
-pub async fn delivered_by_steps<S: Steps>(
-    steps: &mut S,
-    merchant_prepare_id: MerchantPrepareId,
-    receipt: bool,
-) -> Result<bool, StoreError> {
-    let kept = steps.transaction(merchant_prepare_id).await?;
-    if kept.map(|t| t.state) != Some(TransactionState::Confirmed) {
-        return Ok(false);
-    }
-    if receipt {
-        steps
-            .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
-            .await?;
-    }
-    Ok(true)
 }
 
 /// Moves a transaction from `from` to confirmed and, for a one-time order, claims the order for
@@ -498,11 +461,17 @@ where
     // (PostgreSQL) or rolled back (MySQL, on a deadlock): committing would silently keep nothing
     // while the payment is reported as taken. Read the debit back first; a failure here is an
     // error, and a retry delivers again.
-    if !steps.delivered(merchant_prepare_id, receipt).await? {
+    let kept = steps.transaction(merchant_prepare_id).await?;
+    if kept.map(|t| t.state) != Some(TransactionState::Confirmed) {
         return Err(StoreError::backend(
             "the confirm did not survive the delivery hook: the hook's database work failed \
              and the hook did not say so",
         ));
+    }
+    if receipt {
+        steps
+            .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
+            .await?;
     }
     steps.commit().await?;
     Ok(Transition::Confirmed(transaction))

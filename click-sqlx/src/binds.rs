@@ -156,20 +156,6 @@ pub(crate) fn insert_task(
     ]
 }
 
-/// [`Sql::delivered`](crate::sql::Sql::delivered).
-pub(crate) fn delivered(
-    merchant_prepare_id: MerchantPrepareId,
-    receipt: bool,
-) -> [Bind<'static>; 5] {
-    [
-        Bind::Int(merchant_prepare_id.get()),
-        code(row::state_code(TransactionState::Confirmed)),
-        code(row::task_kind_code(TaskKind::Fiscalize)),
-        code(row::task_status_code(TaskStatus::Pending)),
-        Bind::Int(receipt.into()),
-    ]
-}
-
 /// The select of [`ClaimTasks::SelectThenUpdate`](crate::sql::ClaimTasks::SelectThenUpdate).
 pub(crate) fn due_tasks(now: i64, limit: usize) -> [Bind<'static>; 4] {
     [

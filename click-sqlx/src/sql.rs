@@ -50,10 +50,6 @@ pub struct Sql {
     /// that returns the row and `holds` (binds: update_state's, then the one-time order's kind);
     /// `None` where it takes two.
     pub(crate) confirm: Option<&'static str>,
-    /// Whether a confirm survived the delivery hook, recording its fiscalize task if wanted, in
-    /// one statement that returns 1 or 0 (binds: merchant_prepare_id, confirmed state, fiscalize
-    /// kind, pending status, 1 if a receipt is wanted or 0); `None` where it takes two.
-    pub(crate) delivered: Option<&'static str>,
     /// Undoes an open transaction and opens another (one script).
     pub(crate) restart: &'static str,
     /// Whether [`update_state`](Self::update_state) returns the row it moved.
@@ -218,13 +214,6 @@ pub(crate) const DOLLAR: Sql = Sql {
          ON CONFLICT DO NOTHING RETURNING merchant_prepare_id) \
          SELECT moved.*, (moved.kind <> $5 OR EXISTS (SELECT 1 FROM claimed)) AS holds FROM moved"
     )),
-    delivered: Some(
-        "WITH kept AS (SELECT merchant_prepare_id FROM click_transactions \
-         WHERE merchant_prepare_id = $1 AND state = $2), \
-         task AS (INSERT INTO click_outbox (kind, merchant_prepare_id, status, due_at_ms) \
-         SELECT $3, merchant_prepare_id, $4, 0 FROM kept WHERE $5 = 1 ON CONFLICT DO NOTHING) \
-         SELECT count(*) FROM kept",
-    ),
     restart: "ROLLBACK; BEGIN",
     update_returns_row: true,
     claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
@@ -339,7 +328,6 @@ pub(crate) const QUESTION: Sql = Sql {
                    updated_at = CURRENT_TIMESTAMP(6) WHERE merchant_prepare_id = ? AND state = ?",
     insert_unless_paid: None,
     confirm: None,
-    delivered: None,
     restart: "ROLLBACK; BEGIN",
     update_returns_row: false,
     claim_order: "INSERT INTO click_paid_orders (service_id, merchant_trans_id, \
@@ -442,7 +430,6 @@ pub(crate) const SQLITE: Sql = Sql {
                    updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = ?3 AND state = ?4",
     insert_unless_paid: None,
     confirm: None,
-    delivered: None,
     // A transition is a savepoint inside the writer's transaction.
     restart: "ROLLBACK TO click_transition",
     update_returns_row: false,

@@ -416,21 +416,6 @@ impl<D: Database> Steps for SqlSteps<D> {
         self.select(D::SQL.select_transaction, &binds).await
     }
 
-    async fn delivered(
-        &mut self,
-        merchant_prepare_id: MerchantPrepareId,
-        receipt: bool,
-    ) -> Result<bool, StoreError> {
-        let Some(sql) = D::SQL.delivered else {
-            return transition::delivered_by_steps(self, merchant_prepare_id, receipt).await;
-        };
-        let binds = binds::delivered(merchant_prepare_id, receipt);
-        let kept = D::integer(self.conn(), sql, &binds)
-            .await
-            .map_err(backend)?;
-        Ok(kept == Some(1))
-    }
-
     async fn insert_charge(&mut self, new: &NewCharge) -> Result<Option<Transaction>, StoreError> {
         let row = new.clone().recorded(MerchantPrepareId::new(0));
         let inserted = D::insert(
