@@ -34,11 +34,12 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A new one is added here and never edited once released.
-const MIGRATIONS: [Migration; 4] = [
+const MIGRATIONS: [Migration; 5] = [
     migration!(1, "click_transactions"),
     migration!(2, "attempts_by_merchant_prepare_id"),
     migration!(3, "settlement_outbox"),
     migration!(4, "telegram_payments"),
+    migration!(5, "one_state_index"),
 ];
 
 impl Migration {
