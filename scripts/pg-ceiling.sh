@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# PostgreSQL against its own limit, in one run on one machine: first pgbench running the smallest
-# honest pair of transactions a payment needs (an insert answered with its id, in autocommit; then
-# a conditional update of that row and an insert into the paid-orders table, in one transaction),
-# then the demo shop on PostgreSQL under the HTTP load tool, with as many clients. Prints both
-# rates and their ratio; then the database round trips per payment, counted as the statements
-# PostgreSQL logs (log_statement = all, for one more instance's sessions) over a short run.
-# Usage: scripts/pg-ceiling.sh   Env: CLIENTS (32), DURATION seconds (10), ORDERS (200000),
-# ROUND_TRIPS (1: count them; 0: skip), CLICK_TEST_POSTGRES_URL.
+# PostgreSQL against its own limit, in one run on one machine: pgbench running the smallest honest
+# pair of transactions a payment needs (an insert answered with its id, in autocommit; then a
+# conditional update of that row and an insert into the paid-orders table, in one transaction),
+# then the demo shop on PostgreSQL under the HTTP load tool, with as many clients; ROUNDS times,
+# alternating, because a shared machine's speed drifts by more than the gaps measured (a
+# checkpoint, a neighbour). Prints each round's rates and ratio, then the median ratio; then the
+# database round trips per payment, counted as the statements PostgreSQL logs (log_statement =
+# all, for one more instance's sessions) over a short run.
+# Usage: scripts/pg-ceiling.sh   Env: CLIENTS (32), DURATION seconds per run (10), ROUNDS (3),
+# ORDERS per round (200000), ROUND_TRIPS (1: count them; 0: skip), CLICK_TEST_POSTGRES_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 url=${CLICK_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 clients=${CLIENTS:-32}
 duration=${DURATION:-10}
 orders=${ORDERS:-200000}
+rounds=${ROUNDS:-3}
 count_round_trips=${ROUND_TRIPS:-1}
 cargo build -q --release -p demo-shop -p click-testkit
 work=$(mktemp -d)
@@ -40,27 +43,35 @@ UPDATE click_pgbench.attempts SET state = 1 WHERE id = :id AND state = 0;
 INSERT INTO click_pgbench.paid (merchant_trans_id, id) VALUES ('order-' || :id, :id);
 COMMIT;
 SQL
-pgbench -n -M prepared -c "$clients" -j 2 -T "$duration" -f "$work/pair.sql" "$url" > "$work/pgbench.txt" 2>&1
-pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.txt" | head -n 1)
-echo "pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s"
-
 case "$url" in *\?*) join="&" ;; *) join="?" ;; esac
 store="$url${join}options=-csearch_path%3Dclick_pg_ceiling"
 prefix="ceiling$(date +%s)-"
-seq -f "${prefix}%.0f:1000" 0 $((orders - 1)) > "$work/orders.txt"
+for round in $(seq 1 "$rounds"); do
+    seq -f "${prefix}${round}-%.0f:1000" 0 $((orders - 1))
+done > "$work/orders.txt"
 seq -f "rt-${prefix}%.0f:1000" 0 999 >> "$work/orders.txt"
 target/release/demo-shop serve --no-worker --no-metrics --store "$store" --addr 127.0.0.1:0 \
     --orders-file "$work/orders.txt" > "$work/demo.log" 2>&1 &
 demo=$!
-for _ in $(seq 1 100); do grep -q "^serving" "$work/demo.log" && break; sleep 0.2; done
+for _ in $(seq 1 300); do grep -q "^serving" "$work/demo.log" && break; sleep 0.2; done
 base=$(grep -o 'http://[0-9.:]*' "$work/demo.log" | head -n 1)
-target/release/click-testkit load --base-url "$base" --service-id 101 --secret-key demo-secret-key \
-    --orders "$orders" --prefix "$prefix" --concurrency "$clients" --duration "$duration" > "$work/load.txt" 2>&1 || true
-demo_rate=$(sed -n 's/^pairs:.*= \([0-9]*\) pairs\/s/\1/p' "$work/load.txt")
-latency=$(sed -n 's/^latency: *//p' "$work/load.txt")
-failures=$(sed -n 's/^non-zero answers: //p' "$work/load.txt")
-echo "demo shop on PostgreSQL, $clients connections, $duration s: $demo_rate pairs/s ($latency; non-zero answers: $failures)"
-python3 -c "import sys; print(f'ratio: {float(sys.argv[1]) / float(sys.argv[2]):.2f} of pgbench')" "$demo_rate" "$pgbench_rate"
+
+for round in $(seq 1 "$rounds"); do
+    pgbench -n -M prepared -c "$clients" -j 2 -T "$duration" -f "$work/pair.sql" "$url" > "$work/pgbench.txt" 2>&1
+    pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.txt" | head -n 1)
+    target/release/click-testkit load --base-url "$base" --service-id 101 --secret-key demo-secret-key \
+        --orders "$orders" --prefix "${prefix}${round}-" --concurrency "$clients" \
+        --duration "$duration" > "$work/load.txt" 2>&1 || true
+    demo_rate=$(sed -n 's/^pairs:.*= \([0-9]*\) pairs\/s/\1/p' "$work/load.txt")
+    latency=$(sed -n 's/^latency: *//p' "$work/load.txt")
+    failures=$(sed -n 's/^non-zero answers: //p' "$work/load.txt")
+    ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$demo_rate" "$pgbench_rate")
+    echo "$ratio" >> "$work/ratios.txt"
+    echo "round $round: pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s;" \
+        "demo shop, $clients connections: $demo_rate pairs/s ($latency; non-zero answers: $failures);" \
+        "ratio $ratio"
+done
+python3 -c "import statistics, sys; print(f'ratio: {statistics.median(float(l) for l in open(sys.argv[1])):.2f} of pgbench (median of $rounds rounds)')" "$work/ratios.txt"
 
 if [ "$count_round_trips" = "1" ]; then
     # A second instance whose sessions log every statement: each is one round trip (sqlx sends

@@ -17,9 +17,9 @@
 //!    is still prepared: its first answer is replayed (`0` with the same `merchant_prepare_id`);
 //!    another amount there is a conflict (`-8`, nothing changes). For another order, or once that
 //!    attempt is final, a known `click_trans_id` starts a new attempt judged on its own merits
-//!    (Click's test tool sends the same fixed ids on every run). (The order is asked first; the
-//!    store's insert recognises a retry, and a refused order looks for one before answering: the
-//!    same answers, one round trip fewer for a new attempt.)
+//!    (Click's test tool sends the same fixed ids on every run). (The store asks the order and
+//!    records the attempt in one unit of work, its insert recognising a retry; a refused order
+//!    looks for one before answering: the same answers, in the fewest round trips.)
 //! 6. The order: unknown `-5`; paid `-4`; closed (cancelled, unpayable) `-9`; a one-time order of
 //!    another amount, or a top-up outside the account's limits, `-2`.
 //! 7. The store records the transaction and reserves the order (`0`); a one-time order that another
@@ -32,6 +32,8 @@
 //!    `service_id` that is not the transaction's `-6`; so is a Telegram payment's id (never
 //!    prepared through Click's callbacks). A `click_trans_id` other than the Prepare's
 //!    names the same transaction (Click's test tool does this in every chain) and is logged.
+//!    (The store takes the transition on the condition that the transaction is this payment,
+//!    [`Expected`], and these answers are read from what it found: no read before the move.)
 //! 6. The amount must equal the one frozen at Prepare (`-2`), even if the order changed since.
 //! 7. `error < 0` (any negative code, not only `-5017`) cancels: `-9`, the reservation released.
 //!    A transaction the settlement worker expired answers `-9` to any Complete (a confirm is
