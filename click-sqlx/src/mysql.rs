@@ -156,7 +156,7 @@ impl<H> MySqlStore<H> {
         let options: MySqlConnectOptions = url.parse()?;
         let pool = MySqlPoolOptions::new()
             .acquire_timeout(Duration::from_secs(5))
-            // No ping before each use: it costs a round trip per acquire (four per payment). A
+            // No ping before each use: it costs a round trip per acquire (two per payment). A
             // connection broken meanwhile fails its one callback with -7, and Click retries.
             .test_before_acquire(false)
             .after_connect(|conn, _| {

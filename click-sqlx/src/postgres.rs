@@ -147,7 +147,7 @@ impl<H> PgStore<H> {
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .acquire_timeout(Duration::from_secs(5))
-            // No ping before each use: it costs a round trip per acquire (four per payment). A
+            // No ping before each use: it costs a round trip per acquire (two per payment). A
             // connection broken meanwhile fails its one callback with -7, and Click retries.
             .test_before_acquire(false)
             .connect_with(options.options([("lock_timeout", "5s")]))
