@@ -28,8 +28,9 @@ type AttemptKey = (ServiceId, ClickTransId, MerchantTransId);
 /// Keeps Click's transactions in memory; the merchant's orders come from hooks `H`.
 ///
 /// Transitions take an asynchronous lock on their order (`service_id`, `merchant_trans_id`) and
-/// hold it while the hooks run, so each happens exactly once whatever the concurrency, while
-/// callbacks of other orders go on; lookups take no such lock. A transition's writes are applied
+/// hold it while the hooks run (a Prepare's `find` included), so each happens exactly once whatever
+/// the concurrency, while callbacks of other orders go on; lookups outside a transition take no
+/// such lock. A transition's writes are applied
 /// only when it commits: a Prepare is recorded once its reservation succeeded, and a confirm whose
 /// request is dropped mid-delivery (Click hung up) or whose hook panics changes nothing, so Click's
 /// retry delivers — the same behaviour as the SQL stores, whose rollback undoes the hook's writes.

@@ -303,12 +303,17 @@ impl Shop {
             Ok(transition) => transition,
         };
         let transaction = transition.transaction();
-        match expected.mismatch(transaction) {
-            Some(Mismatch::OtherPayment) => {
-                return answer(None, ErrorCode::TransactionDoesNotExist);
-            }
-            Some(Mismatch::Amount) => return answer(None, ErrorCode::IncorrectAmount),
-            None => {}
+        let mismatch = expected.mismatch(transaction);
+        if mismatch.is_some() && !matches!(transition, Transition::Unchanged(_)) {
+            crate::metrics::store_error();
+            tracing::error!(
+                merchant_prepare_id = transaction.merchant_prepare_id.get(),
+                "the order store moved a transaction of another payment than the Complete names: \
+                 it ignores `expected`, a breach of the OrderStore contract"
+            );
+        }
+        if mismatch == Some(Mismatch::OtherPayment) {
+            return answer(None, ErrorCode::TransactionDoesNotExist);
         }
         if transaction.click_trans_id != request.click_trans_id {
             tracing::warn!(
@@ -318,6 +323,9 @@ impl Shop {
                 "a Complete names a transaction prepared under another click_trans_id; \
                  accepted as the same transaction"
             );
+        }
+        if mismatch == Some(Mismatch::Amount) {
+            return answer(None, ErrorCode::IncorrectAmount);
         }
         match transition {
             Transition::Confirmed(transaction) => {

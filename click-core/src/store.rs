@@ -442,7 +442,8 @@ pub enum StoreError {
     /// changed.
     #[error("order hook failed")]
     Hook(#[source] BoxError),
-    /// The transaction the state machine asked about does not exist (a store or caller bug).
+    /// The transaction asked about does not exist: [`OrderStore::complete`] of an unknown
+    /// `merchant_prepare_id` (a Complete answers `-6`, or `-9` to a cancel).
     #[error("transaction {0} does not exist")]
     UnknownTransaction(MerchantPrepareId),
     /// A concurrent callback moved the transaction in the middle of this one; nothing was changed
@@ -485,7 +486,7 @@ pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
         merchant_trans_id: &MerchantTransId,
     ) -> Result<Option<Transaction>, StoreError>;
 
-    /// The transaction a Complete names by its `merchant_prepare_id`, if any.
+    /// The transaction of a `merchant_prepare_id`, if any.
     async fn transaction(
         &self,
         merchant_prepare_id: MerchantPrepareId,
@@ -515,7 +516,9 @@ pub trait OrderStore: crate::outbox::Outbox + Send + Sync + 'static {
     /// Moves a `Prepared` transaction to confirmed (calling the delivery hook) or cancelled
     /// (calling the release hook), atomically, and says what it found. With `expected`, a
     /// transaction of another payment ([`Expected::mismatch`]) is not moved: the answer is
-    /// [`Transition::Unchanged`] and no hook runs.
+    /// [`Transition::Unchanged`] and no hook runs. A store must honour `expected`: [`crate::Shop`]
+    /// reads a Complete's answer from what the store found, without reading the transaction
+    /// first (the conformance suite checks it).
     ///
     /// # Errors
     ///
@@ -643,5 +646,48 @@ pub trait OrderHooks<Cx: ?Sized + Send = ()>: Send + Sync + 'static {
     /// `click-settle` crate). The default: no.
     fn wants_receipt(&self, _payment: &Transaction) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(service_id: i64, order: &str, som: u64) -> Transaction {
+        Attempt {
+            click_trans_id: ClickTransId::new(1),
+            service_id: ServiceId::new(service_id),
+            click_paydoc_id: ClickPaydocId::new(1),
+            merchant_trans_id: MerchantTransId::new(order).unwrap(),
+            amount: Amount::from_som(som).unwrap(),
+            prepared_at: SystemTime::UNIX_EPOCH,
+        }
+        .of_kind(PaymentKind::Order)
+        .prepared(MerchantPrepareId::new(7))
+    }
+
+    #[test]
+    fn a_complete_expects_its_service_order_and_amount_and_no_telegram_payment() {
+        let expected = Expected {
+            service_id: ServiceId::new(101),
+            merchant_trans_id: MerchantTransId::new("o-1").unwrap(),
+            amount: Amount::from_som(1000).unwrap(),
+        };
+        assert_eq!(expected.mismatch(&prepared(101, "o-1", 1000)), None);
+        let other = Some(Mismatch::OtherPayment);
+        assert_eq!(expected.mismatch(&prepared(102, "o-1", 1000)), other);
+        assert_eq!(expected.mismatch(&prepared(101, "o-2", 1000)), other);
+        // Another payment answers -6 even when its amount differs too.
+        assert_eq!(expected.mismatch(&prepared(101, "o-2", 999)), other);
+        let telegram = Transaction {
+            telegram: Some(TelegramCharge {
+                telegram_payment_charge_id: "tg-1".into(),
+                provider_payment_charge_id: "1".into(),
+            }),
+            ..prepared(101, "o-1", 1000)
+        };
+        assert_eq!(expected.mismatch(&telegram), other);
+        let amount = Some(Mismatch::Amount);
+        assert_eq!(expected.mismatch(&prepared(101, "o-1", 999)), amount);
     }
 }

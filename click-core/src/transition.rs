@@ -5,18 +5,22 @@
 //! A store supplies the steps and its own way of opening a unit of work; [`prepare`] and
 //! [`complete`] do the rest, in the same order everywhere:
 //!
-//! - **Prepare**: a one-time order that is already paid records nothing; otherwise the attempt is
-//!   inserted (or the prepared attempt of the same `service_id`, `click_trans_id` and
-//!   `merchant_trans_id` is returned unchanged), the reserve hook runs, and the unit commits. A
-//!   failing reservation rolls everything back.
+//! - **Prepare**: the lookup hook finds the order, on the unit's connection; a missing or
+//!   unpayable order ([`Order::payment_kind`](crate::Order::payment_kind)) records nothing, and
+//!   neither does a one-time order that is already paid; otherwise the attempt is inserted (or
+//!   the prepared attempt of the same `service_id`, `click_trans_id` and `merchant_trans_id` is
+//!   returned unchanged), the reserve hook runs, and the unit commits. A failing lookup or
+//!   reservation rolls everything back.
 //! - **Complete**: the transaction leaves [`TransactionState::Prepared`] (or, if it already left,
-//!   nothing changes). A cancel (or an expiry) runs the release hook (its failure is logged, the
-//!   cancel stands). A confirm of a one-time order claims the order in the same step — a claim
-//!   held by another transaction makes this one [`ReversalReason::OrderAlreadyPaid`] — then runs
-//!   the delivery hook. A failing hook's own writes are undone by starting the unit over
-//!   ([`Steps::restart`]) and doing the transition again without the hook: the cancel stands, and
-//!   a failed delivery makes the transaction [`ReversalReason::DeliveryFailed`]. (No savepoint:
-//!   the common path costs no round trip for it.)
+//!   nothing changes). If it is not the payment the Complete names ([`crate::Expected`]), the unit
+//!   is undone before any hook runs, and nothing changes. A cancel (or an expiry) runs the release
+//!   hook (its failure is logged, the cancel stands). A confirm of a one-time order claims the
+//!   order in the same step — a claim held by another transaction makes this one
+//!   [`ReversalReason::OrderAlreadyPaid`] — then runs the delivery hook. A failing hook's own
+//!   writes are undone by starting the unit over ([`Steps::restart`]) and doing the transition
+//!   again without the hook: the cancel stands, and a failed delivery makes the transaction
+//!   [`ReversalReason::DeliveryFailed`]. (No savepoint: the common path costs no round trip for
+//!   it.)
 //! - **A Telegram payment** is recorded received under its `telegram_payment_charge_id` and
 //!   committed ([`receive_charge`]; recorded already, nothing changes), so a crash cannot lose it;
 //!   its delivery ([`deliver_charge`]) is then the confirm's path, from
@@ -560,9 +564,12 @@ async fn mark_reversal_due<S: Steps>(
             transaction.merchant_confirm_id,
         )
         .await?;
-    *transaction = moved.ok_or(StoreError::UnknownTransaction(
-        transaction.merchant_prepare_id,
-    ))?;
+    *transaction = moved.ok_or_else(|| {
+        StoreError::backend(format!(
+            "transaction {} left confirmed in the middle of its transition",
+            transaction.merchant_prepare_id
+        ))
+    })?;
     steps
         .enqueue(TaskKind::Reverse, transaction.merchant_prepare_id)
         .await

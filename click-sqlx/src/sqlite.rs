@@ -53,8 +53,10 @@ fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
 /// `synchronous = FULL`, an answer is sent only once its transaction is on disk, and one fsync
 /// covers the whole group (see BENCHMARKS.md for the throughput).
 ///
-/// Lookups (the `find` hook, the transaction of a `click_trans_id`) run on a second thread, on a
-/// read-only connection that sees the last committed state, so they never wait for a commit.
+/// Lookups outside a transition (an order for a Telegram pre-checkout, the transactions of a
+/// `click_trans_id`) run on a second thread, on a read-only connection that sees the last
+/// committed state, so they never wait for a commit. A Prepare asks its order on the writer, in
+/// its own transition.
 ///
 /// Several processes may open the same file: `BEGIN IMMEDIATE` takes SQLite's write lock, so their
 /// transitions are serialized too, waiting up to the busy timeout (5 s with `open`; a callback
@@ -66,8 +68,9 @@ fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
 ///
 /// Hooks implement `OrderHooks<rusqlite::Connection>`. `reserve`, `deliver` and `release` run on
 /// the writer thread, on the open transaction: write your own tables with the connection as it is
-/// (use `savepoint()`, not `transaction()`, to nest). `find` runs on the reader's read-only
-/// connection (or on the writer for a store made by [`from_connection`](Self::from_connection)).
+/// (use `savepoint()`, not `transaction()`, to nest). So does `find` for a Prepare; for a lookup
+/// outside a transition it runs on the reader's read-only connection (or on the writer for a
+/// store made by [`from_connection`](Self::from_connection)).
 /// Every other transition waits while a hook runs, so keep hooks quick, and never call the store
 /// from inside a hook (it would wait for itself). An async hook is driven on the store's thread by
 /// the runtime the store was opened in; if its caller stops waiting meanwhile (a dropped request,

@@ -3,7 +3,8 @@
 //! Every transition is one database transaction (but for a Prepare whose hooks reserve nothing,
 //! below), running click-core's [`transition`](click_core::transition) over [`SqlSteps`]:
 //!
-//! - **Prepare** inserts the `click_transactions` row; a partial unique index (PostgreSQL) or a
+//! - **Prepare** asks the `find` hook for the order on the transition's own connection, then
+//!   inserts the `click_transactions` row; a partial unique index (PostgreSQL) or a
 //!   unique key on a generated column (MySQL) admits one *prepared* row per (`service_id`,
 //!   `click_trans_id`, `merchant_trans_id`), so a concurrent duplicate waits for the first, is
 //!   refused, and reads the first row back. The reserve hook runs on the open transaction; a
@@ -18,8 +19,9 @@
 //!   confirm runs again without it, as "reversal due" (no savepoint: the common path pays no round
 //!   trip for one).
 //! - A **Prepare whose hooks reserve nothing** ([`OrderHooks::reserves_orders`] answers `false`)
-//!   runs in autocommit: on PostgreSQL one `INSERT … SELECT … WHERE NOT EXISTS` (the order's
-//!   claim), so a paid order records nothing; on MySQL the claim's check, then the insert.
+//!   runs in autocommit (its `find` too): on PostgreSQL one `INSERT … SELECT … WHERE NOT EXISTS`
+//!   (the order's claim), so a paid order records nothing; on MySQL the claim's check, then the
+//!   insert.
 //!
 //! A dropped request (a client that hung up) or a crash before the commit rolls the whole
 //! transition back, with the delivery hook's database writes: Click's retry then finds the row as

@@ -291,8 +291,8 @@ pub async fn complete_names_its_transaction_by_prepare_id(h: Harness) {
     assert!(h.transactions_of(other).await.is_empty());
 }
 
-/// Click's test-tool step 5: a Complete with a different amount answers `-2` and a correct one
-/// still succeeds.
+/// Click's test-tool step 5: a Complete with a different amount answers `-2` (a cancel too, and
+/// releases nothing) and a correct one still succeeds.
 pub async fn complete_wrong_amount_is_minus_2_and_changes_nothing(h: Harness) {
     h.orders.insert("o-1", payable("1000"));
     let (id, prepare_id) = h.prepared("o-1", "1000").await;
@@ -301,7 +301,12 @@ pub async fn complete_wrong_amount_is_minus_2_and_changes_nothing(h: Harness) {
         -2
     );
     assert_eq!(code(&h.complete(id, "o-1", prepare_id, "1", 0).await), -2);
+    assert_eq!(
+        code(&h.complete(id, "o-1", prepare_id, "999.99", -5017).await),
+        -2
+    );
     assert_eq!(h.state(id).await, Some(TransactionState::Prepared));
+    assert_eq!(h.orders.releases(), 0);
     assert_eq!(
         code(&h.complete(id, "o-1", prepare_id, "1000.00", 0).await),
         0
