@@ -2,13 +2,15 @@
 # PostgreSQL against its own limit, in one run on one machine: pgbench running the smallest honest
 # pair of transactions a payment needs (an insert answered with its id, in autocommit; then a
 # conditional update of that row and an insert into the paid-orders table, in one transaction),
-# then the demo shop on PostgreSQL under the HTTP load tool, with as many clients; ROUNDS times,
-# alternating, because a shared machine's speed drifts by more than the gaps measured (a
-# checkpoint, a neighbour). Prints each round's rates and ratio, then the median ratio; then the
-# database round trips per payment, counted as the statements PostgreSQL logs (log_statement =
-# all, for one more instance's sessions) over a short run.
-# Usage: scripts/pg-ceiling.sh   Env: CLIENTS (32), DURATION seconds per run (10), ROUNDS (3),
-# ORDERS per round (200000), ROUND_TRIPS (1: count them; 0: skip), CLICK_TEST_POSTGRES_URL.
+# then the demo shop on PostgreSQL under the HTTP load tool, with as many clients (and
+# DB_CONNECTIONS database connections); ROUNDS times, alternating, because a shared
+# machine's speed drifts by more than the gaps measured (a checkpoint, a neighbour). Prints each
+# round's rates and ratio, then the median ratio; then the database round trips per payment,
+# counted as the statements PostgreSQL logs (log_statement = all, for one more instance's
+# sessions) over a short run.
+# Usage: scripts/pg-ceiling.sh   Env: CLIENTS (32), DB_CONNECTIONS (10), DURATION seconds per
+# run (10), ROUNDS (3), ORDERS per round (200000), ROUND_TRIPS (1: count them; 0: skip),
+# CLICK_TEST_POSTGRES_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 url=${CLICK_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
@@ -16,6 +18,7 @@ clients=${CLIENTS:-32}
 duration=${DURATION:-10}
 orders=${ORDERS:-200000}
 rounds=${ROUNDS:-3}
+connections=${DB_CONNECTIONS:-10}
 count_round_trips=${ROUND_TRIPS:-1}
 cargo build -q --release -p demo-shop -p click-testkit
 work=$(mktemp -d)
@@ -50,7 +53,7 @@ for round in $(seq 1 "$rounds"); do
     seq -f "${prefix}${round}-%.0f:1000" 0 $((orders - 1))
 done > "$work/orders.txt"
 seq -f "rt-${prefix}%.0f:1000" 0 999 >> "$work/orders.txt"
-target/release/demo-shop serve --no-worker --no-metrics --store "$store" --addr 127.0.0.1:0 \
+target/release/demo-shop serve --no-worker --no-metrics --db-connections "$connections" --store "$store" --addr 127.0.0.1:0 \
     --orders-file "$work/orders.txt" > "$work/demo.log" 2>&1 &
 demo=$!
 for _ in $(seq 1 300); do grep -q "^serving" "$work/demo.log" && break; sleep 0.2; done
@@ -68,7 +71,7 @@ for round in $(seq 1 "$rounds"); do
     ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$demo_rate" "$pgbench_rate")
     echo "$ratio" >> "$work/ratios.txt"
     echo "round $round: pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s;" \
-        "demo shop, $clients connections: $demo_rate pairs/s ($latency; non-zero answers: $failures);" \
+        "demo shop, $clients clients, $connections database connections: $demo_rate pairs/s ($latency; non-zero answers: $failures);" \
         "ratio $ratio"
 done
 python3 -c "import statistics, sys; print(f'ratio: {statistics.median(float(l) for l in open(sys.argv[1])):.2f} of pgbench (median of $rounds rounds)')" "$work/ratios.txt"
@@ -82,7 +85,7 @@ if [ "$count_round_trips" = "1" ]; then
         exit 0
     fi
     paid=200
-    target/release/demo-shop serve --no-worker --no-metrics --addr 127.0.0.1:0 \
+    target/release/demo-shop serve --no-worker --no-metrics --db-connections "$connections" --addr 127.0.0.1:0 \
         --store "$url${join}options=-csearch_path%3Dclick_pg_ceiling%20-clog_statement%3Dall" \
         --orders-file "$work/orders.txt" > "$work/logged.log" 2>&1 &
     logged=$!

@@ -123,6 +123,11 @@ pub use sqlite::SqliteStore;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub use store::SqlStore;
 
+/// The most connections a pool opened by `PgStore::connect` or `MySqlStore::connect` holds (sqlx's
+/// default); their `connect_sized` takes another.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub const POOL_SIZE: u32 = 10;
+
 /// The workspace README's examples, compiled as doctests here: this crate sees both click-core and
 /// the stores.
 #[cfg(doctest)]

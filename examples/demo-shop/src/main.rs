@@ -125,6 +125,9 @@ struct ShopArgs {
     /// postgres://… or mysql://….
     #[arg(long, default_value = "sqlite", global = true)]
     store: StoreChoice,
+    /// The most connections to a PostgreSQL or MySQL `--store`.
+    #[arg(long, default_value_t = click_sqlx::POOL_SIZE, global = true)]
+    db_connections: u32,
     /// The Merchant API the settlement worker calls (`https://api.click.uz/v2/merchant/` for
     /// Click's); by default the testkit's mock, started in this process.
     #[arg(long, env = "CLICK_MERCHANT_API_URL", global = true)]
@@ -201,7 +204,7 @@ async fn start(
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, Box<dyn std::error::Error>> {
     let credentials = args.credentials();
-    let (store, store_name) = args.store.open(orders.clone()).await?;
+    let (store, store_name) = args.store.open(orders.clone(), args.db_connections).await?;
     let api = MerchantApi::new(args.merchant_api.as_deref(), &credentials).await?;
     if worker && !args.no_worker {
         settle::start_worker(Arc::clone(&store), &api, &credentials, args.policy())?;
@@ -447,7 +450,10 @@ async fn serve(
 
 /// Prints the settlement's state in the store.
 async fn settlement(args: &ShopArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let (store, name) = args.store.open(DemoOrders::default()).await?;
+    let (store, name) = args
+        .store
+        .open(DemoOrders::default(), args.db_connections)
+        .await?;
     println!(
         "settlement in {name}:\n{}",
         click_settle::report(store.as_ref()).await?
@@ -458,7 +464,10 @@ async fn settlement(args: &ShopArgs) -> Result<(), Box<dyn std::error::Error>> {
 /// Runs the settlement worker until Ctrl-C.
 async fn worker(args: &ShopArgs) -> Result<(), Box<dyn std::error::Error>> {
     let credentials = args.credentials();
-    let (store, name) = args.store.open(DemoOrders::default()).await?;
+    let (store, name) = args
+        .store
+        .open(DemoOrders::default(), args.db_connections)
+        .await?;
     let api = MerchantApi::new(args.merchant_api.as_deref(), &credentials).await?;
     settle::start_worker(store, &api, &credentials, args.policy())?;
     println!("settling {name} through {}", api.base_url);

@@ -53,10 +53,12 @@ impl StoreChoice {
         (*self == Self::Sqlite(None)).then(temporary_file)
     }
 
-    /// Opens (and migrates) the store over the demo's order book; says what it opened.
+    /// Opens (and migrates) the store over the demo's order book, with at most `connections` to a
+    /// SQL server; says what it opened.
     pub(crate) async fn open(
         &self,
         orders: DemoOrders,
+        connections: u32,
     ) -> Result<(Arc<dyn OrderStore>, String), Box<dyn std::error::Error>> {
         Ok(match self {
             Self::Memory => (Arc::new(MemoryStore::new(orders)), "in memory".to_owned()),
@@ -67,12 +69,12 @@ impl StoreChoice {
                 (Arc::new(store), format!("SQLite, {}", path.display()))
             }
             Self::Postgres(url) => {
-                let store = PgStore::connect(url, orders).await?;
+                let store = PgStore::connect_sized(url, orders, connections).await?;
                 store.migrate().await?;
                 (Arc::new(store), "PostgreSQL".to_owned())
             }
             Self::MySql(url) => {
-                let store = MySqlStore::connect(url, orders).await?;
+                let store = MySqlStore::connect_sized(url, orders, connections).await?;
                 store.migrate().await?;
                 (Arc::new(store), "MySQL".to_owned())
             }
