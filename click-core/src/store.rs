@@ -658,8 +658,8 @@ mod tests {
             click_trans_id: ClickTransId::new(1),
             service_id: ServiceId::new(service_id),
             click_paydoc_id: ClickPaydocId::new(1),
-            merchant_trans_id: MerchantTransId::new(order).unwrap(),
-            amount: Amount::from_som(som).unwrap(),
+            merchant_trans_id: MerchantTransId::new(order).expect("an order id"),
+            amount: Amount::from_som(som).expect("an amount"),
             prepared_at: SystemTime::UNIX_EPOCH,
         }
         .of_kind(PaymentKind::Order)
@@ -670,8 +670,8 @@ mod tests {
     fn a_complete_expects_its_service_order_and_amount_and_no_telegram_payment() {
         let expected = Expected {
             service_id: ServiceId::new(101),
-            merchant_trans_id: MerchantTransId::new("o-1").unwrap(),
-            amount: Amount::from_som(1000).unwrap(),
+            merchant_trans_id: MerchantTransId::new("o-1").expect("an order id"),
+            amount: Amount::from_som(1000).expect("an amount"),
         };
         assert_eq!(expected.mismatch(&prepared(101, "o-1", 1000)), None);
         let other = Some(Mismatch::OtherPayment);
