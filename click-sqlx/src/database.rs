@@ -92,6 +92,12 @@ pub(crate) mod driver {
             conn: &mut Self::Connection,
             sql: &str,
         ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+        /// Opens `pool` on `url`, every connection waiting at most 5 seconds for a row lock.
+        fn connect(
+            url: &str,
+            pool: sqlx::pool::PoolOptions<Self>,
+        ) -> impl Future<Output = Result<sqlx::Pool<Self>, sqlx::Error>> + Send;
     }
 }
 

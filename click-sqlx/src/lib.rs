@@ -123,8 +123,8 @@ pub use sqlite::SqliteStore;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub use store::SqlStore;
 
-/// The most connections a pool opened by `PgStore::connect` or `MySqlStore::connect` holds (sqlx's
-/// default); their `connect_sized` takes another.
+/// The most connections a pool opened by [`SqlStore::connect`] holds (sqlx's default);
+/// [`SqlStore::connect_sized`] takes another.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub const POOL_SIZE: u32 = 10;
 

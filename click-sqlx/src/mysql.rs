@@ -1,8 +1,6 @@
 //! [`MySqlStore`]: MySQL and MariaDB.
 
-use std::time::Duration;
-
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::mysql::MySqlConnectOptions;
 use sqlx::{Executor, FromRow, MySql, MySqlConnection, Row};
 
 use crate::binds::Bind;
@@ -142,49 +140,19 @@ impl Driver for MySql {
     async fn script(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {
         conn.execute(sql).await.map(|_| ())
     }
-}
 
-impl<H> MySqlStore<H> {
-    /// Connects a pool of [`POOL_SIZE`](crate::POOL_SIZE) connections with settings fit for
-    /// callbacks: no ping before each use, a 5-second acquire timeout and a 5-second
-    /// `innodb_lock_wait_timeout`, so a database outage or a hook holding a lock answers `-7`
-    /// quickly instead of hanging Click's request.
-    ///
-    /// # Errors
-    ///
-    /// The URL is invalid or the database unreachable.
-    pub async fn connect(url: &str, hooks: H) -> Result<Self, sqlx::Error> {
-        Self::connect_sized(url, hooks, crate::POOL_SIZE).await
-    }
-
-    /// [`connect`](Self::connect), with a pool of at most `max_connections` connections: about
-    /// as many as the callbacks one process serves at once, within the database's own limit
-    /// shared by every instance.
-    ///
-    /// # Errors
-    ///
-    /// The URL is invalid or the database unreachable.
-    pub async fn connect_sized(
+    async fn connect(
         url: &str,
-        hooks: H,
-        max_connections: u32,
-    ) -> Result<Self, sqlx::Error> {
+        pool: sqlx::pool::PoolOptions<MySql>,
+    ) -> Result<sqlx::Pool<MySql>, sqlx::Error> {
         let options: MySqlConnectOptions = url.parse()?;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            // No ping before each use: it costs a round trip per acquire (two per payment). A
-            // connection broken meanwhile fails its one callback with -7, and Click retries.
-            .test_before_acquire(false)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    sqlx::Executor::execute(conn, "SET SESSION innodb_lock_wait_timeout = 5")
-                        .await?;
-                    Ok(())
-                })
+        pool.after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(conn, "SET SESSION innodb_lock_wait_timeout = 5").await?;
+                Ok(())
             })
-            .connect_with(options)
-            .await?;
-        Ok(Self::new(pool, hooks))
+        })
+        .connect_with(options)
+        .await
     }
 }

@@ -1,8 +1,6 @@
 //! [`PgStore`]: PostgreSQL.
 
-use std::time::Duration;
-
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{Executor, FromRow, PgConnection, Postgres, Row};
 
 use crate::binds::Bind;
@@ -133,42 +131,13 @@ impl Driver for Postgres {
     async fn script(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
         conn.execute(sql).await.map(|_| ())
     }
-}
 
-impl<H> PgStore<H> {
-    /// Connects a pool of [`POOL_SIZE`](crate::POOL_SIZE) connections with settings fit for
-    /// callbacks: no ping before each use, a 5-second acquire timeout and a 5-second
-    /// `lock_timeout`, so a database outage or a hook holding a lock answers `-7` quickly instead
-    /// of hanging Click's request.
-    ///
-    /// # Errors
-    ///
-    /// The URL is invalid or the database unreachable.
-    pub async fn connect(url: &str, hooks: H) -> Result<Self, sqlx::Error> {
-        Self::connect_sized(url, hooks, crate::POOL_SIZE).await
-    }
-
-    /// [`connect`](Self::connect), with a pool of at most `max_connections` connections: about
-    /// as many as the callbacks one process serves at once, within the database's own limit
-    /// shared by every instance.
-    ///
-    /// # Errors
-    ///
-    /// The URL is invalid or the database unreachable.
-    pub async fn connect_sized(
+    async fn connect(
         url: &str,
-        hooks: H,
-        max_connections: u32,
-    ) -> Result<Self, sqlx::Error> {
+        pool: sqlx::pool::PoolOptions<Postgres>,
+    ) -> Result<sqlx::Pool<Postgres>, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            // No ping before each use: it costs a round trip per acquire (two per payment). A
-            // connection broken meanwhile fails its one callback with -7, and Click retries.
-            .test_before_acquire(false)
-            .connect_with(options.options([("lock_timeout", "5s")]))
-            .await?;
-        Ok(Self::new(pool, hooks))
+        pool.connect_with(options.options([("lock_timeout", "5s")]))
+            .await
     }
 }

@@ -49,7 +49,7 @@ macro_rules! database_tests {
 
         use click_core::{ReversalReason, TransactionState, Transition};
 
-        use crate::support::{Inspect, ORDERS_TABLE, TableOrders};
+        use crate::support::{Inspect, TWO_NEW_ORDERS, TableOrders};
         use crate::*;
 
         /// The confirm and the merchant's `UPDATE orders` commit together; a failing delivery
@@ -61,10 +61,7 @@ macro_rules! database_tests {
             }
             let location = $fresh.await;
             let store = $open(&location, TableOrders::default(), 4).await;
-            store.run(ORDERS_TABLE).await;
-            store
-                .run("INSERT INTO orders VALUES ('o-1', 100000, 'new'), ('o-2', 100000, 'new')")
-                .await;
+            store.create_orders(TWO_NEW_ORDERS).await;
             let shop = shop(store);
             let inspector = $open(&location, TableOrders::default(), 1).await;
             let order_status = |id: &'static str| inspector.status(id);
@@ -120,10 +117,7 @@ macro_rules! database_tests {
             }
             let location = $fresh.await;
             let store = $open(&location, TableOrders::default(), 4).await;
-            store.run(ORDERS_TABLE).await;
-            store
-                .run("INSERT INTO orders VALUES ('o-1', 100000, 'new'), ('o-2', 100000, 'new')")
-                .await;
+            store.create_orders(TWO_NEW_ORDERS).await;
             let inspector = $open(&location, TableOrders::default(), 1).await;
             let charge = |order: &str, id: &str| click_core::NewCharge {
                 service_id: click_core::ServiceId::new(101),
@@ -178,9 +172,8 @@ macro_rules! database_tests {
             }
             let location = $fresh.await;
             let store = $open(&location, TableOrders::default(), 4).await;
-            store.run(ORDERS_TABLE).await;
             store
-                .run("INSERT INTO orders VALUES ('o-1', 100000, 'new')")
+                .create_orders("INSERT INTO orders VALUES ('o-1', 100000, 'new')")
                 .await;
             store
                 .hooks()

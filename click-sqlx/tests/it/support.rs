@@ -175,8 +175,12 @@ pub(crate) async fn open_sqlite<H: OrderHooks<rusqlite::Connection>>(
 }
 
 /// The merchant's own table, as a shop would have it.
-pub(crate) const ORDERS_TABLE: &str = "CREATE TABLE orders (id VARCHAR(255) PRIMARY KEY, \
+const ORDERS_TABLE: &str = "CREATE TABLE orders (id VARCHAR(255) PRIMARY KEY, \
                                 total_tiyin BIGINT NOT NULL, status VARCHAR(16) NOT NULL)";
+
+/// Two new orders of 1 000 so'm, `o-1` and `o-2`, for [`Inspect::create_orders`].
+pub(crate) const TWO_NEW_ORDERS: &str =
+    "INSERT INTO orders VALUES ('o-1', 100000, 'new'), ('o-2', 100000, 'new')";
 
 /// Hooks over the `orders` table, run on the store's open transaction.
 #[derive(Default)]
@@ -289,6 +293,11 @@ impl OrderHooks<rusqlite::Connection> for TableOrders {
 pub(crate) trait Inspect {
     /// Runs a statement outside any callback.
     async fn run(&self, sql: &'static str);
+    /// Creates the merchant's `orders` table, then runs `insert` to fill it.
+    async fn create_orders(&self, insert: &'static str) {
+        self.run(ORDERS_TABLE).await;
+        self.run(insert).await;
+    }
     /// The status of an order.
     async fn status(&self, id: &'static str) -> String;
     /// How many migrations are recorded.
