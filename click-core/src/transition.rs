@@ -35,8 +35,9 @@
 //! on Click's retry. (The one exception: a Prepare whose hooks reserve nothing may run in
 //! autocommit, where its single insert commits by itself; a dropped Prepare then leaves a
 //! prepared attempt, which Click's retry finds and answers the same.) After the delivery hook the
-//! confirm is read back before the commit, so a hook that swallowed an error of its database work
-//! (leaving the transaction aborted or rolled back) fails the Complete instead of losing it.
+//! confirm is checked before the commit ([`Steps::still_in`]), so a hook that swallowed an error
+//! of its database work (leaving the transaction aborted or rolled back) fails the Complete
+//! instead of losing it.
 //!
 //! A store's [`OrderStore::complete`](crate::OrderStore::complete) is then, in essence,
 //! `transition::complete(self.begin().await?, &self.hooks, merchant_prepare_id, to, expected)`;
@@ -167,6 +168,22 @@ pub trait Steps: Send {
         confirm_by_steps(self, merchant_prepare_id)
     }
 
+    /// Whether a transaction is still in `state` after a hook ran on the unit's connection, and,
+    /// if it is and `task` is given, records that settlement task for it as
+    /// [`enqueue`](Self::enqueue) does. By default [`still_in_by_steps`]; a store may do it in
+    /// one statement.
+    fn still_in(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+        state: TransactionState,
+        task: Option<TaskKind>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send
+    where
+        Self: Sized,
+    {
+        still_in_by_steps(self, merchant_prepare_id, state, task)
+    }
+
     /// Makes everything the unit did durable and visible.
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send
     where
@@ -211,6 +228,28 @@ pub async fn confirm_by_steps<S: Steps>(
     let from = TransactionState::Prepared;
     let confirm_id = Some(confirm_id(merchant_prepare_id));
     confirm_from(steps, merchant_prepare_id, from, confirm_id).await
+}
+
+/// [`Steps::still_in`] from the primitive steps: [`Steps::transaction`], then [`Steps::enqueue`]
+/// if the transaction is in `state` and a task is given.
+///
+/// # Errors
+///
+/// A step failed.
+pub async fn still_in_by_steps<S: Steps>(
+    steps: &mut S,
+    merchant_prepare_id: MerchantPrepareId,
+    state: TransactionState,
+    task: Option<TaskKind>,
+) -> Result<bool, StoreError> {
+    let current = steps.transaction(merchant_prepare_id).await?;
+    if current.is_none_or(|transaction| transaction.state != state) {
+        return Ok(false);
+    }
+    if let Some(kind) = task {
+        steps.enqueue(kind, merchant_prepare_id).await?;
+    }
+    Ok(true)
 }
 
 /// Moves a transaction from `from` to confirmed and, for a one-time order, claims the order for
@@ -463,19 +502,16 @@ where
     }
     // A hook that swallowed an error of its own database work has left the transaction aborted
     // (PostgreSQL) or rolled back (MySQL, on a deadlock): committing would silently keep nothing
-    // while the payment is reported as taken. Read the debit back first; a failure here is an
-    // error, and a retry delivers again.
-    let kept = steps.transaction(merchant_prepare_id).await?;
-    if kept.map(|t| t.state) != Some(TransactionState::Confirmed) {
+    // while the payment is reported as taken. Check the debit is still there first (with the
+    // receipt's task, in one statement where the store can); a failure here is an error, and a
+    // retry delivers again.
+    let task = receipt.then_some(TaskKind::Fiscalize);
+    let confirmed = TransactionState::Confirmed;
+    if !steps.still_in(merchant_prepare_id, confirmed, task).await? {
         return Err(StoreError::backend(
             "the confirm did not survive the delivery hook: the hook's database work failed \
              and the hook did not say so",
         ));
-    }
-    if receipt {
-        steps
-            .enqueue(TaskKind::Fiscalize, merchant_prepare_id)
-            .await?;
     }
     steps.commit().await?;
     Ok(Transition::Confirmed(transaction))

@@ -156,6 +156,16 @@ pub(crate) fn insert_task(
     ]
 }
 
+/// `insert_task_if_in`.
+pub(crate) fn insert_task_if_in(
+    kind: TaskKind,
+    merchant_prepare_id: MerchantPrepareId,
+    state: TransactionState,
+) -> [Bind<'static>; 4] {
+    let [kind, id, status] = insert_task(kind, merchant_prepare_id);
+    [kind, id, status, code(row::state_code(state))]
+}
+
 /// The select of [`ClaimTasks::SelectThenUpdate`](crate::sql::ClaimTasks::SelectThenUpdate).
 pub(crate) fn due_tasks(now: i64, limit: usize) -> [Bind<'static>; 4] {
     [

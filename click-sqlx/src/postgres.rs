@@ -141,3 +141,115 @@ impl Driver for Postgres {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use click_core::outbox::TaskKind;
+    use click_core::testing::{TestOrders, skipped};
+    use click_core::{
+        ClickPaydocId, MerchantPrepareId, ReversalReason, ServiceId, TransactionState,
+    };
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+    use sqlx::{Connection, Executor, PgConnection, Row};
+
+    use crate::binds::{self, Bind};
+    use crate::database::bound;
+    use crate::row;
+    use crate::sql::DOLLAR;
+
+    const URL: &str = "CLICK_TEST_POSTGRES_URL";
+
+    /// On a young table whose statistics say every row is prepared (analyzed before any was
+    /// confirmed), each statement that finds a transaction by its key still uses the primary key,
+    /// not an index on the state (whose scan would grow with the table).
+    #[tokio::test]
+    async fn keyed_statements_use_the_primary_key_whatever_the_statistics() {
+        if skipped(Some(URL)) {
+            return;
+        }
+        let url = std::env::var(URL).expect("checked above");
+        let mut admin = PgConnection::connect(&url)
+            .await
+            .expect("PostgreSQL is reachable");
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let schema = format!("click_plans_{nanos}");
+        admin
+            .execute(format!("CREATE SCHEMA {schema}").as_str())
+            .await
+            .expect("the schema is created");
+        let options: PgConnectOptions = url.parse().expect("a valid URL");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.options([("search_path", schema.as_str())]))
+            .await
+            .expect("the pool connects");
+        crate::PgStore::new(pool.clone(), TestOrders::new())
+            .migrate()
+            .await
+            .expect("migrations apply");
+        let prepared = i64::from(row::state_code(TransactionState::Prepared));
+        let confirmed = i64::from(row::state_code(TransactionState::Confirmed));
+        for sql in [
+            "INSERT INTO click_transactions (click_trans_id, service_id, click_paydoc_id, \
+             merchant_trans_id, amount_tiyin, kind, state, prepared_at_ms) \
+             SELECT g, 101, g, 'order-' || g, 100000, 0, $1, 0 FROM generate_series(1, 200) g",
+            "ANALYZE click_transactions",
+            "UPDATE click_transactions SET state = $2 WHERE merchant_prepare_id > 100",
+        ] {
+            let mut query = sqlx::query(sql);
+            if sql.contains("$1") {
+                query = query.bind(prepared);
+            } else if sql.contains("$2") {
+                query = query.bind(prepared).bind(confirmed);
+            }
+            query.execute(&pool).await.expect(sql);
+        }
+
+        let id = MerchantPrepareId::new(150);
+        let due = TransactionState::ReversalDue(ReversalReason::DeliveryFailed);
+        let paydoc = binds::paydoc_debited(ServiceId::new(101), ClickPaydocId::new(150), id);
+        let cases: [(&str, Vec<Bind<'static>>); 4] = [
+            (
+                DOLLAR
+                    .confirm
+                    .expect("PostgreSQL confirms in one statement"),
+                binds::confirm(id).to_vec(),
+            ),
+            (
+                DOLLAR.update_state,
+                binds::update_state(id, TransactionState::Confirmed, due, None).to_vec(),
+            ),
+            (
+                DOLLAR
+                    .insert_task_if_in
+                    .expect("PostgreSQL checks and enqueues in one"),
+                binds::insert_task_if_in(TaskKind::Fiscalize, id, TransactionState::Confirmed)
+                    .to_vec(),
+            ),
+            (DOLLAR.select_paydoc_debited, paydoc.to_vec()),
+        ];
+        for (sql, binds) in cases {
+            let explain = format!("EXPLAIN {sql}");
+            let plan: Vec<String> = bound(&explain, &binds)
+                .try_map(|row: PgRow| row.try_get::<String, _>(0))
+                .fetch_all(&pool)
+                .await
+                .expect("EXPLAIN runs");
+            let plan = plan.join("\n");
+            assert!(
+                !plan.contains("click_transactions_stuck")
+                    && !plan.contains("click_transactions_prepared"),
+                "{sql}\nscans an index on the state:\n{plan}"
+            );
+        }
+        pool.close().await;
+        admin
+            .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .expect("the schema is dropped");
+    }
+}

@@ -497,6 +497,26 @@ impl<D: Database> Steps for SqlSteps<D> {
         Ok(())
     }
 
+    async fn still_in(
+        &mut self,
+        merchant_prepare_id: MerchantPrepareId,
+        state: TransactionState,
+        task: Option<TaskKind>,
+    ) -> Result<bool, StoreError> {
+        if let (Some(sql), Some(kind)) = (D::SQL.insert_task_if_in, task) {
+            let binds = binds::insert_task_if_in(kind, merchant_prepare_id, state);
+            // An aborted transaction fails the statement; a rolled-back one inserts nothing.
+            let inserted = D::execute(self.conn(), sql, &binds)
+                .await
+                .map_err(backend)?;
+            if inserted == 1 {
+                return Ok(true);
+            }
+        }
+        // No task asked for, or none inserted: the transaction left `state`, or had the task.
+        transition::still_in_by_steps(self, merchant_prepare_id, state, task).await
+    }
+
     async fn restart(&mut self) -> Result<(), StoreError> {
         match &mut self.unit {
             Unit::Transaction(tx) => D::script(tx, D::SQL.restart).await.map_err(backend),

@@ -344,11 +344,19 @@ macro_rules! database_tests {
 }
 
 mod postgres {
-    /// Hooks whose delivery swallows an error of its own database work.
-    struct Swallowing;
+    /// Hooks whose delivery runs a statement that breaks the store's transaction and says
+    /// nothing of it.
+    struct Sabotaging {
+        /// `SELECT 1 / 0` aborts the transaction; `ROLLBACK` ends it, as MySQL does on a
+        /// deadlock.
+        statement: &'static str,
+        /// Whether the payment wants a receipt: the check after the hook is then one insert of
+        /// the fiscal task.
+        receipt: bool,
+    }
 
     #[async_trait::async_trait]
-    impl click_core::OrderHooks<sqlx::PgConnection> for Swallowing {
+    impl click_core::OrderHooks<sqlx::PgConnection> for Sabotaging {
         async fn find(
             &self,
             _: &mut sqlx::PgConnection,
@@ -365,35 +373,56 @@ mod postgres {
             db: &mut sqlx::PgConnection,
             _: &click_core::Transaction,
         ) -> Result<(), click_core::BoxError> {
-            // The error aborts the transaction; the hook says nothing.
-            let _ = sqlx::query("SELECT 1 / 0").execute(db).await;
+            // The statement's error, if any, is swallowed: the hook says nothing.
+            let _ = sqlx::query(self.statement).execute(db).await;
             Ok(())
+        }
+
+        fn wants_receipt(&self, _: &click_core::Transaction) -> bool {
+            self.receipt
         }
     }
 
-    /// A delivery hook that swallowed a failed statement left the transaction aborted: the
-    /// Complete answers -7 (Click retries) instead of 0 over a confirm that was never kept.
+    /// A delivery hook that swallowed a failed statement (the transaction aborted) or ended the
+    /// transaction left nothing to commit: the Complete answers -7 (Click retries) instead of 0
+    /// over a confirm that was never kept, with or without a receipt to record.
     #[tokio::test]
-    async fn a_swallowed_database_error_in_the_hook_fails_the_complete() {
+    async fn a_hook_that_breaks_the_transaction_fails_the_complete() {
         if click_core::testing::skipped(Some("CLICK_TEST_POSTGRES_URL")) {
             return;
         }
-        let store = crate::support::postgres(Swallowing).await;
-        let shop = crate::shop(store);
-        let (answer, prepare_id) = crate::prepare(&shop, 1, "o-1").await;
-        assert_eq!(answer, 0);
-        let prepare_id = prepare_id.expect("prepared");
-        assert_eq!(crate::complete(&shop, 1, "o-1", prepare_id).await, -7);
-        let kept = shop
-            .store()
-            .transaction(click_core::MerchantPrepareId::new(prepare_id))
-            .await
-            .expect("read");
-        assert_eq!(
-            kept.map(|t| t.state),
-            Some(click_core::TransactionState::Prepared),
-            "nothing was confirmed, so Click's retry can deliver"
-        );
+        for statement in ["SELECT 1 / 0", "ROLLBACK"] {
+            for receipt in [false, true] {
+                let hooks = Sabotaging { statement, receipt };
+                let store = crate::support::postgres(hooks).await;
+                let pool = store.pool().clone();
+                let shop = crate::shop(store);
+                let (answer, prepare_id) = crate::prepare(&shop, 1, "o-1").await;
+                assert_eq!(answer, 0);
+                let prepare_id = prepare_id.expect("prepared");
+                let case = format!("{statement}, receipt: {receipt}");
+                assert_eq!(
+                    crate::complete(&shop, 1, "o-1", prepare_id).await,
+                    -7,
+                    "{case}"
+                );
+                let kept = shop
+                    .store()
+                    .transaction(click_core::MerchantPrepareId::new(prepare_id))
+                    .await
+                    .expect("read");
+                assert_eq!(
+                    kept.map(|t| t.state),
+                    Some(click_core::TransactionState::Prepared),
+                    "{case}: nothing was confirmed, so Click's retry can deliver"
+                );
+                let tasks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM click_outbox")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("count");
+                assert_eq!(tasks, 0, "{case}: no task outside the transaction");
+            }
+        }
     }
 
     /// Readiness: the store answers its check while the database does, and fails it (so
