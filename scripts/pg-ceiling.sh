@@ -7,7 +7,10 @@
 # machine's speed drifts by more than the gaps measured (a checkpoint, a neighbour). Prints each
 # round's rates and ratio, then the median ratio; then the database round trips per payment,
 # counted as the statements PostgreSQL logs (log_statement = all, for one more instance's
-# sessions) over a short run.
+# sessions) over a short run. Where PostgreSQL runs on this machine as user `postgres`, each round
+# also prints the CPU time per pair of PostgreSQL (its processes, and the backends that exited,
+# which the postmaster collected), of pgbench, of the demo and of the load tool: on a CPU-bound
+# machine, that is where the ratio goes.
 # Usage: scripts/pg-ceiling.sh   Env: CLIENTS (32), DB_CONNECTIONS (10), DURATION seconds per
 # run (10), ROUNDS (3), ORDERS per round (200000), ROUND_TRIPS (1: count them; 0: skip),
 # CLICK_TEST_POSTGRES_URL.
@@ -46,6 +49,25 @@ UPDATE click_pgbench.attempts SET state = 1 WHERE id = :id AND state = 0;
 INSERT INTO click_pgbench.paid (merchant_trans_id, id) VALUES ('order-' || :id, :id);
 COMMIT;
 SQL
+# CPU time in milliseconds: PostgreSQL's processes; one process; this shell's finished children.
+ms_per_tick=$((1000 / $(getconf CLK_TCK)))
+postgres_ms() {
+    local ticks=0 pid postmaster
+    for pid in $(pgrep -u postgres -x postgres || true); do
+        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    postmaster=$(pgrep -u postgres -x postgres -o || true)
+    if [ -n "$postmaster" ]; then
+        ticks=$((ticks + $(awk '{print $16 + $17}' "/proc/$postmaster/stat" 2>/dev/null || echo 0)))
+    fi
+    echo $((ticks * ms_per_tick))
+}
+process_ms() { echo $(($(awk '{print $14 + $15}' "/proc/$1/stat") * ms_per_tick)); }
+# (`times` must run in this shell, not in a command substitution's subshell: call it first.)
+children_ms() {
+    awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }' "$work/times"
+}
+
 case "$url" in *\?*) join="&" ;; *) join="?" ;; esac
 store="$url${join}options=-csearch_path%3Dclick_pg_ceiling"
 prefix="ceiling$(date +%s)-"
@@ -60,12 +82,21 @@ for _ in $(seq 1 300); do grep -q "^serving" "$work/demo.log" && break; sleep 0.
 base=$(grep -o 'http://[0-9.:]*' "$work/demo.log" | head -n 1)
 
 for round in $(seq 1 "$rounds"); do
+    pg_before=$(postgres_ms); times > "$work/times"; children_before=$(children_ms)
     pgbench -n -M prepared -c "$clients" -j 2 -T "$duration" -f "$work/pair.sql" "$url" > "$work/pgbench.txt" 2>&1
+    pg_during_pgbench=$(($(postgres_ms) - pg_before)); times > "$work/times"
+    pgbench_ms=$(($(children_ms) - children_before))
     pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.txt" | head -n 1)
+    pgbench_pairs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench.txt")
+    pg_before=$(postgres_ms); demo_before=$(process_ms "$demo"); times > "$work/times"
+    children_before=$(children_ms)
     target/release/click-testkit load --base-url "$base" --service-id 101 --secret-key demo-secret-key \
         --orders "$orders" --prefix "${prefix}${round}-" --concurrency "$clients" \
         --duration "$duration" > "$work/load.txt" 2>&1 || true
+    pg_during_demo=$(($(postgres_ms) - pg_before)); demo_ms=$(($(process_ms "$demo") - demo_before))
+    times > "$work/times"; load_ms=$(($(children_ms) - children_before))
     demo_rate=$(sed -n 's/^pairs:.*= \([0-9]*\) pairs\/s/\1/p' "$work/load.txt")
+    demo_pairs=$(sed -n 's/^pairs: *\([0-9]*\) .*/\1/p' "$work/load.txt")
     latency=$(sed -n 's/^latency: *//p' "$work/load.txt")
     failures=$(sed -n 's/^non-zero answers: //p' "$work/load.txt")
     ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$demo_rate" "$pgbench_rate")
@@ -73,6 +104,10 @@ for round in $(seq 1 "$rounds"); do
     echo "round $round: pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s;" \
         "demo shop, $clients clients, $connections database connections: $demo_rate pairs/s ($latency; non-zero answers: $failures);" \
         "ratio $ratio"
+    if [ "$pg_during_pgbench" -gt 0 ]; then
+        python3 -c "import sys; p = [float(a) for a in sys.argv[1:]]; print(f'  CPU per pair: pgbench run: PostgreSQL {p[0] / p[2]:.3f} ms, pgbench {p[1] / p[2]:.3f} ms; demo run: PostgreSQL {p[3] / p[6]:.3f} ms, demo {p[4] / p[6]:.3f} ms, load tool {p[5] / p[6]:.3f} ms')" \
+            "$pg_during_pgbench" "$pgbench_ms" "$pgbench_pairs" "$pg_during_demo" "$demo_ms" "$load_ms" "$demo_pairs"
+    fi
 done
 python3 -c "import statistics, sys; print(f'ratio: {statistics.median(float(l) for l in open(sys.argv[1])):.2f} of pgbench (median of $rounds rounds)')" "$work/ratios.txt"
 
