@@ -146,7 +146,7 @@ impl Driver for Postgres {
 mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
-    use click_core::outbox::TaskKind;
+    use click_core::outbox::{TaskKind, TaskStatus};
     use click_core::testing::{TestOrders, skipped};
     use click_core::{
         ClickPaydocId, MerchantPrepareId, ReversalReason, ServiceId, TransactionState,
@@ -161,11 +161,12 @@ mod tests {
 
     const URL: &str = "CLICK_TEST_POSTGRES_URL";
 
-    /// On a young table whose statistics say every row is prepared (analyzed before any was
-    /// confirmed), each statement that finds a transaction by its key still uses the primary key,
-    /// not an index on the state (whose scan would grow with the table).
+    /// On tables whose statistics say every row is prepared and every task done (analyzed before
+    /// any confirm or backlog), each statement that finds a row by its key still uses that key,
+    /// not an index on the state or status (whose scan grows with the table), and a worker reads
+    /// its claim back by the claim token's index.
     #[tokio::test]
-    async fn keyed_statements_use_the_primary_key_whatever_the_statistics() {
+    async fn statements_use_their_key_whatever_the_statistics() {
         if skipped(Some(URL)) {
             return;
         }
@@ -193,26 +194,41 @@ mod tests {
             .expect("migrations apply");
         let prepared = i64::from(row::state_code(TransactionState::Prepared));
         let confirmed = i64::from(row::state_code(TransactionState::Confirmed));
-        for sql in [
-            "INSERT INTO click_transactions (click_trans_id, service_id, click_paydoc_id, \
-             merchant_trans_id, amount_tiyin, kind, state, prepared_at_ms) \
-             SELECT g, 101, g, 'order-' || g, 100000, 0, $1, 0 FROM generate_series(1, 200) g",
-            "ANALYZE click_transactions",
-            "UPDATE click_transactions SET state = $2 WHERE merchant_prepare_id > 100",
-        ] {
-            let mut query = sqlx::query(sql);
-            if sql.contains("$1") {
-                query = query.bind(prepared);
-            } else if sql.contains("$2") {
-                query = query.bind(prepared).bind(confirmed);
-            }
+        let done = i64::from(row::task_status_code(TaskStatus::Done));
+        let pending = i64::from(row::task_status_code(TaskStatus::Pending));
+        let set_up: [(&str, &[i64]); 6] = [
+            (
+                "INSERT INTO click_transactions (click_trans_id, service_id, click_paydoc_id, \
+                 merchant_trans_id, amount_tiyin, kind, state, prepared_at_ms) \
+                 SELECT g, 101, g, 'order-' || g, 100000, 0, $1, 0 \
+                 FROM generate_series(1, 20000) g",
+                &[prepared],
+            ),
+            (
+                "INSERT INTO click_outbox (kind, merchant_prepare_id, status, due_at_ms) \
+                 SELECT 0, merchant_prepare_id, $1, 0 FROM click_transactions",
+                &[done],
+            ),
+            ("ANALYZE click_transactions", &[]),
+            ("ANALYZE click_outbox", &[]),
+            (
+                "UPDATE click_transactions SET state = $1 WHERE merchant_prepare_id > 100",
+                &[confirmed],
+            ),
+            (
+                "UPDATE click_outbox SET status = $1 WHERE merchant_prepare_id > 100",
+                &[pending],
+            ),
+        ];
+        for (sql, values) in set_up {
+            let query = values.iter().fold(sqlx::query(sql), |q, v| q.bind(*v));
             query.execute(&pool).await.expect(sql);
         }
 
         let id = MerchantPrepareId::new(150);
         let due = TransactionState::ReversalDue(ReversalReason::DeliveryFailed);
         let paydoc = binds::paydoc_debited(ServiceId::new(101), ClickPaydocId::new(150), id);
-        let cases: [(&str, Vec<Bind<'static>>); 4] = [
+        let cases: [(&str, Vec<Bind<'static>>); 6] = [
             (
                 DOLLAR
                     .confirm
@@ -231,25 +247,58 @@ mod tests {
                     .to_vec(),
             ),
             (DOLLAR.select_paydoc_debited, paydoc.to_vec()),
+            (
+                DOLLAR.update_task,
+                vec![
+                    Bind::Int(done),
+                    Bind::OptionalInt(None),
+                    Bind::OptionalInt(None),
+                    Bind::OptionalInt(None),
+                    Bind::Int(0),
+                    Bind::OptionalText(None),
+                    Bind::Int(150),
+                    Bind::Int(7),
+                    Bind::Int(pending),
+                ],
+            ),
+            (
+                DOLLAR.approve_reversal,
+                binds::approve_reversal(id).to_vec(),
+            ),
         ];
         for (sql, binds) in cases {
-            let explain = format!("EXPLAIN {sql}");
-            let plan: Vec<String> = bound(&explain, &binds)
-                .try_map(|row: PgRow| row.try_get::<String, _>(0))
-                .fetch_all(&pool)
-                .await
-                .expect("EXPLAIN runs");
-            let plan = plan.join("\n");
-            assert!(
-                !plan.contains("click_transactions_stuck")
-                    && !plan.contains("click_transactions_prepared"),
-                "{sql}\nscans an index on the state:\n{plan}"
-            );
+            let plan = explain(&pool, sql, &binds).await;
+            for index in [
+                "click_transactions_stuck",
+                "click_transactions_prepared",
+                "click_outbox_due",
+            ] {
+                assert!(
+                    !plan.contains(index),
+                    "{sql}\nscans {index}, an index on the state:\n{plan}"
+                );
+            }
         }
+        let claimed = explain(&pool, DOLLAR.select_claimed, &[Bind::Int(7)]).await;
+        assert!(
+            claimed.contains("click_outbox_claim"),
+            "a worker reads its claim back by its token's index:\n{claimed}"
+        );
         pool.close().await;
         admin
             .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
             .await
             .expect("the schema is dropped");
+    }
+
+    /// PostgreSQL's plan for `sql` with `binds`.
+    async fn explain(pool: &sqlx::PgPool, sql: &str, binds: &[Bind<'_>]) -> String {
+        let explain = format!("EXPLAIN {sql}");
+        let plan: Vec<String> = bound(&explain, binds)
+            .try_map(|row: PgRow| row.try_get::<String, _>(0))
+            .fetch_all(pool)
+            .await
+            .expect("EXPLAIN runs");
+        plan.join("\n")
     }
 }

@@ -3,12 +3,14 @@
 //! re-reads what it wrote. State, kind and status codes are always bound from [`crate::row`], never
 //! written into the text. `click_transactions` is `t` and `click_outbox` is `o` in every query.
 //!
-//! On PostgreSQL, a statement that finds its row by a key and only checks the row's state writes
-//! `t.state + 0`, which no index serves. Otherwise, on a young table whose statistics say that
-//! (say) no row is confirmed yet, the planner takes `click_transactions_stuck` (state first), or
-//! the partial index of prepared attempts, to be as cheap as the key, and scans every row in that
-//! state instead: a Complete then grows slower with the table until the next `ANALYZE` (measured:
-//! four times the database's CPU per payment after 10 000 payments on a new schema).
+//! On PostgreSQL, a statement that finds its row by a key and only checks the row's state (a
+//! task's status) writes `state + 0` (`status + 0`), which no index serves. Otherwise, when the
+//! table's statistics say that no row is in that state (a young table analyzed before any confirm;
+//! an outbox analyzed when every task was done), the planner takes `click_transactions_stuck` or
+//! `click_outbox_due` (state first), or the partial index of prepared attempts, to be as cheap as
+//! the key, and scans every row in that state instead: a Complete (or a task's update, during a
+//! backlog) then grows slower with the table until the next `ANALYZE` (measured: four times the
+//! database's CPU per payment after 10 000 payments on a new schema).
 
 /// Every statement a store runs. (`pub` for the sealed `Driver` of the sqlx stores; a few fields
 /// only they read.)
@@ -255,14 +257,14 @@ pub(crate) const DOLLAR: Sql = Sql {
                   due_at_ms = COALESCE($3, due_at_ms), claim_token = $4, \
                   claimed_until_ms = CASE WHEN $5 = 1 THEN claimed_until_ms END, \
                   note = COALESCE($6, note), updated_at = CURRENT_TIMESTAMP \
-                  WHERE task_id = $7 AND claim_token = $8 AND status = $9",
+                  WHERE task_id = $7 AND claim_token = $8 AND status + 0 = $9",
     settle_reversal: "UPDATE click_transactions SET reversal_outcome = $1, reversal_code = $2, \
                       updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = $3",
     settle_receipt: "UPDATE click_transactions SET receipt_url = $1, \
                      updated_at = CURRENT_TIMESTAMP WHERE merchant_prepare_id = $2",
     approve_reversal: "UPDATE click_outbox SET status = $1, approved = 1, due_at_ms = 0, \
                        updated_at = CURRENT_TIMESTAMP \
-                       WHERE kind = $2 AND merchant_prepare_id = $3 AND status = $4",
+                       WHERE kind = $2 AND merchant_prepare_id = $3 AND status + 0 = $4",
     schedule_expiry: "INSERT INTO click_outbox (kind, merchant_prepare_id, status, due_at_ms) \
                       SELECT $1, t.merchant_prepare_id, $2, 0 FROM click_transactions t \
                       WHERE t.state = $3 AND t.prepared_at_ms < $4 AND NOT EXISTS \

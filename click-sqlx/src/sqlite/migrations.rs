@@ -34,12 +34,13 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. A new one is added here and never edited once released.
-const MIGRATIONS: [Migration; 5] = [
+const MIGRATIONS: [Migration; 6] = [
     migration!(1, "click_transactions"),
     migration!(2, "attempts_by_merchant_prepare_id"),
     migration!(3, "settlement_outbox"),
     migration!(4, "telegram_payments"),
     migration!(5, "one_state_index"),
+    migration!(6, "claimed_tasks_index"),
 ];
 
 impl Migration {

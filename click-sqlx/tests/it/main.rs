@@ -266,7 +266,7 @@ macro_rules! database_tests {
                 );
             }
             let store = $open(&location, orders.clone(), 2).await;
-            assert_eq!(store.migrations().await, 5);
+            assert_eq!(store.migrations().await, 6);
             let shop = shop(store);
             assert_eq!(complete(&shop, 1, "old-prepared", 1).await, 0);
             assert_eq!(complete(&shop, 2, "old-paid", 2).await, -4);
@@ -298,7 +298,7 @@ macro_rules! database_tests {
                 tasks.spawn(async move { $open(&location, TestOrders::new(), 2).await });
             }
             let stores = tasks.join_all().await;
-            assert_eq!(stores[0].migrations().await, 5);
+            assert_eq!(stores[0].migrations().await, 6);
         }
 
         /// Bad input 68: 100 concurrent duplicates of one Complete spread over four pools (four app
