@@ -275,6 +275,19 @@ pub trait Outbox: Send + Sync + 'static {
     /// How many tasks there are, by kind and status.
     async fn task_counts(&self) -> Result<TaskCounts, StoreError>;
 
+    /// How many tasks are not done (pending, awaiting approval, parked), by kind and status:
+    /// what a settlement worker watches, every few seconds. By default
+    /// [`task_counts`](Self::task_counts) without the done ones; a store that keeps every done
+    /// task counts the others without reading those.
+    async fn open_task_counts(&self) -> Result<TaskCounts, StoreError> {
+        let all = self.task_counts().await?;
+        Ok(TaskCounts::new(
+            all.counts
+                .into_iter()
+                .filter(|(_, status, _)| *status != TaskStatus::Done),
+        ))
+    }
+
     /// Every transaction whose payment Click debited but the merchant did not deliver, whose
     /// reversal is not settled yet: each must be reversed through the Merchant API (`payment_id`
     /// is its `click_paydoc_id`). A settlement worker does it; this list is for a person.

@@ -144,7 +144,7 @@ impl Worker {
             while inflight.try_join_next().is_some() {}
             if counted_at.is_none_or(|at| at.elapsed() >= COUNT_EVERY) {
                 counted_at = Some(tokio::time::Instant::now());
-                match self.store.task_counts().await {
+                match self.store.open_task_counts().await {
                     Ok(counts) => record_counts(&counts),
                     Err(error) => report_store(&error),
                 }

@@ -3,10 +3,12 @@
 
 use std::time::SystemTime;
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use click_core::PaymentKind;
 use click_core::outbox::{TaskFilter, TaskKind, TaskStatus};
 use click_core::{
     ClickPaydocId, ClickTransId, MerchantConfirmId, MerchantPrepareId, MerchantTransId, NewPrepare,
-    PaymentKind, ServiceId, Transaction, TransactionState,
+    ServiceId, Transaction, TransactionState,
 };
 
 use crate::row;
@@ -157,6 +159,7 @@ pub(crate) fn insert_task(
 }
 
 /// `insert_task_if_in`.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn insert_task_if_in(
     kind: TaskKind,
     merchant_prepare_id: MerchantPrepareId,
@@ -164,6 +167,16 @@ pub(crate) fn insert_task_if_in(
 ) -> [Bind<'static>; 4] {
     let [kind, id, status] = insert_task(kind, merchant_prepare_id);
     [kind, id, status, code(row::state_code(state))]
+}
+
+/// `count_open_tasks`: every status but done.
+pub(crate) fn open_statuses() -> [Bind<'static>; 3] {
+    [
+        TaskStatus::Pending,
+        TaskStatus::AwaitingApproval,
+        TaskStatus::Parked,
+    ]
+    .map(|status| code(row::task_status_code(status)))
 }
 
 /// The select of [`ClaimTasks::SelectThenUpdate`](crate::sql::ClaimTasks::SelectThenUpdate).

@@ -49,6 +49,7 @@ pub(crate) mod driver {
         fn triples(
             conn: &mut Self::Connection,
             sql: &'static str,
+            binds: &[Bind<'_>],
         ) -> impl Future<Output = Result<Vec<(i64, i64, i64)>, sqlx::Error>> + Send;
 
         /// The first column of every row, as integers.

@@ -70,8 +70,14 @@ impl Driver for Postgres {
     async fn triples(
         conn: &mut PgConnection,
         sql: &'static str,
+        binds: &[Bind<'_>],
     ) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
-        sqlx::query_as(sql).fetch_all(conn).await
+        bound(sql, binds)
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(<(i64, i64, i64)>::from_row)
+            .collect()
     }
 
     async fn integers(

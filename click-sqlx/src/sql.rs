@@ -100,6 +100,9 @@ pub struct Sql {
     pub(crate) select_tasks: &'static str,
     /// `(kind, status, count)` of every task, as three `BIGINT`s.
     pub(crate) count_tasks: &'static str,
+    /// [`count_tasks`](Self::count_tasks) of the tasks in three statuses (binds: those), through
+    /// `click_outbox_due`, without reading the done ones.
+    pub(crate) count_open_tasks: &'static str,
 }
 
 /// How a worker claims due tasks.
@@ -285,6 +288,8 @@ pub(crate) const DOLLAR: Sql = Sql {
     ),
     count_tasks: "SELECT CAST(kind AS BIGINT), CAST(status AS BIGINT), COUNT(*) \
                   FROM click_outbox GROUP BY kind, status",
+    count_open_tasks: "SELECT CAST(kind AS BIGINT), CAST(status AS BIGINT), COUNT(*) \
+                       FROM click_outbox WHERE status IN ($1, $2, $3) GROUP BY kind, status",
 };
 
 #[cfg(feature = "mysql")]
@@ -399,6 +404,8 @@ pub(crate) const QUESTION: Sql = Sql {
     ),
     count_tasks: "SELECT CAST(kind AS SIGNED), CAST(status AS SIGNED), COUNT(*) \
                   FROM click_outbox GROUP BY kind, status",
+    count_open_tasks: "SELECT CAST(kind AS SIGNED), CAST(status AS SIGNED), COUNT(*) \
+                       FROM click_outbox WHERE status IN (?, ?, ?) GROUP BY kind, status",
 };
 
 #[cfg(feature = "sqlite")]
@@ -502,6 +509,8 @@ pub(crate) const SQLITE: Sql = Sql {
          ORDER BY o.task_id LIMIT ?5"
     ),
     count_tasks: "SELECT kind, status, COUNT(*) FROM click_outbox GROUP BY kind, status",
+    count_open_tasks: "SELECT kind, status, COUNT(*) FROM click_outbox \
+                       WHERE status IN (?1, ?2, ?3) GROUP BY kind, status",
 };
 
 #[cfg(test)]

@@ -466,7 +466,12 @@ impl<H: OrderHooks<Connection>> Outbox for SqliteStore<H> {
     }
 
     async fn task_counts(&self) -> Result<TaskCounts, StoreError> {
-        self.look_up(Box::new(|conn, _, _| steps::task_counts(conn)))
+        self.look_up(Box::new(|conn, _, _| steps::task_counts(conn, false)))
+            .await
+    }
+
+    async fn open_task_counts(&self) -> Result<TaskCounts, StoreError> {
+        self.look_up(Box::new(|conn, _, _| steps::task_counts(conn, true)))
             .await
     }
 

@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::{Harness, Hook, code};
 use crate::ids::{ClickPaydocId, MerchantPrepareId};
 use crate::outbox::{
-    Claim, ExpiryOutcome, Settled, Stage, TaskFilter, TaskKind, TaskStatus, TaskUpdate,
+    Claim, ExpiryOutcome, Settled, Stage, TaskCounts, TaskFilter, TaskKind, TaskStatus, TaskUpdate,
 };
 use crate::shop::ShopEvent;
 use crate::store::{Order, Outcome, ReversalOutcome, TransactionState, Transition};
@@ -180,6 +180,11 @@ pub async fn claim_retry_and_finish(h: Harness) {
         h.tasks(TaskKind::Fiscalize).await[0].status,
         TaskStatus::Done
     );
+    let store = h.shop.store();
+    let all = store.task_counts().await.expect("answers");
+    assert_eq!(all.get(TaskKind::Fiscalize, TaskStatus::Done), 1);
+    let open = store.open_task_counts().await.expect("answers");
+    assert_eq!(open, TaskCounts::default(), "a done task is not open");
 }
 
 /// A worker that dies holding a claim loses it when its lease runs out: the task comes back.
@@ -454,6 +459,8 @@ pub async fn tasks_are_listed_and_counted(h: Harness) {
     assert_eq!(counts.get(TaskKind::Reverse, TaskStatus::Pending), 1);
     assert_eq!(counts.in_status(TaskStatus::Pending), 4);
     assert_eq!(counts.in_status(TaskStatus::Done), 0);
+    let open = store.open_task_counts().await.expect("answers");
+    assert_eq!(open, counts, "no task is done yet: every one is open");
     let first_two = store
         .tasks(TaskFilter {
             kind: Some(TaskKind::Fiscalize),

@@ -131,7 +131,17 @@ impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
     async fn task_counts(&self) -> Result<TaskCounts, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         counts(
-            D::triples(&mut conn, D::SQL.count_tasks)
+            D::triples(&mut conn, D::SQL.count_tasks, &[])
+                .await
+                .map_err(backend)?,
+        )
+    }
+
+    async fn open_task_counts(&self) -> Result<TaskCounts, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let binds = binds::open_statuses();
+        counts(
+            D::triples(&mut conn, D::SQL.count_open_tasks, &binds)
                 .await
                 .map_err(backend)?,
         )
