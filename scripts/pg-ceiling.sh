@@ -49,24 +49,29 @@ UPDATE click_pgbench.attempts SET state = 1 WHERE id = :id AND state = 0;
 INSERT INTO click_pgbench.paid (merchant_trans_id, id) VALUES ('order-' || :id, :id);
 COMMIT;
 SQL
-# CPU time in milliseconds: PostgreSQL's processes; one process; this shell's finished children.
+# CPU time in milliseconds (0 where it cannot be read): PostgreSQL's processes, the backends
+# that exited included (the postmaster's collected children, read on both sides of the live
+# processes and again until no backend exited in between, so none is counted twice); one
+# process; this shell's finished children.
 ms_per_tick=$((1000 / $(getconf CLK_TCK)))
+ticks() { awk "{print \$$2 + \$$3}" "/proc/$1/stat" 2>/dev/null || echo 0; }
 postgres_ms() {
-    local ticks=0 pid postmaster
-    for pid in $(pgrep -u postgres -x postgres || true); do
-        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    local postmaster before after live pid
+    postmaster=$(pgrep -u postgres -x postgres -o 2>/dev/null || true)
+    [ -n "$postmaster" ] || { echo 0; return; }
+    for _ in 1 2 3 4 5; do
+        before=$(ticks "$postmaster" 16 17)
+        live=0
+        for pid in $(pgrep -u postgres -x postgres 2>/dev/null || true); do
+            live=$((live + $(ticks "$pid" 14 15)))
+        done
+        after=$(ticks "$postmaster" 16 17)
+        [ "$before" = "$after" ] && break
     done
-    postmaster=$(pgrep -u postgres -x postgres -o || true)
-    if [ -n "$postmaster" ]; then
-        ticks=$((ticks + $(awk '{print $16 + $17}' "/proc/$postmaster/stat" 2>/dev/null || echo 0)))
-    fi
-    echo $((ticks * ms_per_tick))
+    echo $(((live + after) * ms_per_tick))
 }
-process_ms() { echo $(($(awk '{print $14 + $15}' "/proc/$1/stat") * ms_per_tick)); }
-# (`times` must run in this shell, not in a command substitution's subshell: call it first.)
-children_ms() {
-    awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }' "$work/times"
-}
+process_ms() { echo $(($(ticks "$1" 14 15) * ms_per_tick)); }
+children_ms() { echo $(($(ticks $$ 16 17) * ms_per_tick)); }
 
 case "$url" in *\?*) join="&" ;; *) join="?" ;; esac
 store="$url${join}options=-csearch_path%3Dclick_pg_ceiling"
@@ -82,19 +87,17 @@ for _ in $(seq 1 300); do grep -q "^serving" "$work/demo.log" && break; sleep 0.
 base=$(grep -o 'http://[0-9.:]*' "$work/demo.log" | head -n 1)
 
 for round in $(seq 1 "$rounds"); do
-    pg_before=$(postgres_ms); times > "$work/times"; children_before=$(children_ms)
+    pg_before=$(postgres_ms); children_before=$(children_ms)
     pgbench -n -M prepared -c "$clients" -j 2 -T "$duration" -f "$work/pair.sql" "$url" > "$work/pgbench.txt" 2>&1
-    pg_during_pgbench=$(($(postgres_ms) - pg_before)); times > "$work/times"
-    pgbench_ms=$(($(children_ms) - children_before))
+    pg_during_pgbench=$(($(postgres_ms) - pg_before)); pgbench_ms=$(($(children_ms) - children_before))
     pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.txt" | head -n 1)
     pgbench_pairs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench.txt")
-    pg_before=$(postgres_ms); demo_before=$(process_ms "$demo"); times > "$work/times"
-    children_before=$(children_ms)
+    pg_before=$(postgres_ms); demo_before=$(process_ms "$demo"); children_before=$(children_ms)
     target/release/click-testkit load --base-url "$base" --service-id 101 --secret-key demo-secret-key \
         --orders "$orders" --prefix "${prefix}${round}-" --concurrency "$clients" \
         --duration "$duration" > "$work/load.txt" 2>&1 || true
     pg_during_demo=$(($(postgres_ms) - pg_before)); demo_ms=$(($(process_ms "$demo") - demo_before))
-    times > "$work/times"; load_ms=$(($(children_ms) - children_before))
+    load_ms=$(($(children_ms) - children_before))
     demo_rate=$(sed -n 's/^pairs:.*= \([0-9]*\) pairs\/s/\1/p' "$work/load.txt")
     demo_pairs=$(sed -n 's/^pairs: *\([0-9]*\) .*/\1/p' "$work/load.txt")
     latency=$(sed -n 's/^latency: *//p' "$work/load.txt")
@@ -104,7 +107,7 @@ for round in $(seq 1 "$rounds"); do
     echo "round $round: pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s;" \
         "demo shop, $clients clients, $connections database connections: $demo_rate pairs/s ($latency; non-zero answers: $failures);" \
         "ratio $ratio"
-    if [ "$pg_during_pgbench" -gt 0 ]; then
+    if [ "$pg_during_pgbench" -gt 0 ] && [ "${pgbench_pairs:-0}" -gt 0 ] && [ "${demo_pairs:-0}" -gt 0 ]; then
         python3 -c "import sys; p = [float(a) for a in sys.argv[1:]]; print(f'  CPU per pair: pgbench run: PostgreSQL {p[0] / p[2]:.3f} ms, pgbench {p[1] / p[2]:.3f} ms; demo run: PostgreSQL {p[3] / p[6]:.3f} ms, demo {p[4] / p[6]:.3f} ms, load tool {p[5] / p[6]:.3f} ms')" \
             "$pg_during_pgbench" "$pgbench_ms" "$pgbench_pairs" "$pg_during_demo" "$demo_ms" "$load_ms" "$demo_pairs"
     fi

@@ -76,6 +76,13 @@ impl TaskStatus {
         TaskStatus::Done,
         TaskStatus::Parked,
     ];
+
+    /// Every status but [`Done`](Self::Done): the tasks a settlement worker watches.
+    pub const OPEN: [TaskStatus; 3] = [
+        TaskStatus::Pending,
+        TaskStatus::AwaitingApproval,
+        TaskStatus::Parked,
+    ];
 }
 
 /// How far a task's call to Click got, so that a retry after a crash or a timeout knows whether
@@ -275,17 +282,15 @@ pub trait Outbox: Send + Sync + 'static {
     /// How many tasks there are, by kind and status.
     async fn task_counts(&self) -> Result<TaskCounts, StoreError>;
 
-    /// How many tasks are not done (pending, awaiting approval, parked), by kind and status:
-    /// what a settlement worker watches, every few seconds. By default
-    /// [`task_counts`](Self::task_counts) without the done ones; a store that keeps every done
-    /// task counts the others without reading those.
+    /// How many tasks are in one of the [`TaskStatus::OPEN`] statuses, by kind and status: what
+    /// a settlement worker watches, every few seconds. By default
+    /// [`task_counts`](Self::task_counts) without the others; a store that keeps every done task
+    /// counts the open ones without reading those.
     async fn open_task_counts(&self) -> Result<TaskCounts, StoreError> {
         let all = self.task_counts().await?;
-        Ok(TaskCounts::new(
-            all.counts
-                .into_iter()
-                .filter(|(_, status, _)| *status != TaskStatus::Done),
-        ))
+        Ok(TaskCounts::new(all.counts.into_iter().filter(
+            |(_, status, _)| TaskStatus::OPEN.contains(status),
+        )))
     }
 
     /// Every transaction whose payment Click debited but the merchant did not deliver, whose

@@ -72,7 +72,8 @@ pub enum Inserted {
 /// transaction per one-time order win — each atomically against concurrent units (a unique key, a
 /// row lock, a lock on the order). A store that overrides [`confirm`](Self::confirm) or
 /// [`insert_unless_paid`](Self::insert_unless_paid) keeps the same guarantees in its one
-/// statement.
+/// statement; one that overrides [`still_in`](Self::still_in) fails, or answers `false`, on a
+/// unit a hook aborted or rolled back, and records the task only for a row in that state.
 pub trait Steps: Send {
     /// What the merchant's hooks receive: the open database transaction, or `()`.
     type Cx: ?Sized + Send;

@@ -545,7 +545,7 @@ fn record_attempt(task: &Task, update: &TaskUpdate) {
 
 /// Sets the `click_settle_tasks` gauges from the outbox's counts.
 fn record_counts(counts: &TaskCounts) {
-    for status in TaskStatus::ALL {
+    for status in TaskStatus::OPEN {
         let count = TaskKind::ALL
             .iter()
             .map(|kind| counts.get(*kind, status))

@@ -169,14 +169,9 @@ pub(crate) fn insert_task_if_in(
     [kind, id, status, code(row::state_code(state))]
 }
 
-/// `count_open_tasks`: every status but done.
+/// `count_open_tasks`.
 pub(crate) fn open_statuses() -> [Bind<'static>; 3] {
-    [
-        TaskStatus::Pending,
-        TaskStatus::AwaitingApproval,
-        TaskStatus::Parked,
-    ]
-    .map(|status| code(row::task_status_code(status)))
+    TaskStatus::OPEN.map(|status| code(row::task_status_code(status)))
 }
 
 /// The select of [`ClaimTasks::SelectThenUpdate`](crate::sql::ClaimTasks::SelectThenUpdate).

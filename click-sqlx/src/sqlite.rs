@@ -466,12 +466,12 @@ impl<H: OrderHooks<Connection>> Outbox for SqliteStore<H> {
     }
 
     async fn task_counts(&self) -> Result<TaskCounts, StoreError> {
-        self.look_up(Box::new(|conn, _, _| steps::task_counts(conn, false)))
+        self.look_up(Box::new(|conn, _, _| steps::task_counts(conn)))
             .await
     }
 
     async fn open_task_counts(&self) -> Result<TaskCounts, StoreError> {
-        self.look_up(Box::new(|conn, _, _| steps::task_counts(conn, true)))
+        self.look_up(Box::new(|conn, _, _| steps::open_task_counts(conn)))
             .await
     }
 

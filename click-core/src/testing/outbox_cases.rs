@@ -299,6 +299,12 @@ pub async fn a_parked_task_keeps_what_it_did(h: Harness) {
         parked[0].note.as_deref(),
         Some("Click refused the reversal")
     );
+    let open = h.shop.store().open_task_counts().await.expect("answers");
+    assert_eq!(
+        open.get(TaskKind::Reverse, TaskStatus::Parked),
+        1,
+        "parked is open"
+    );
 }
 
 /// A reversal held for approval is not claimed until a person approves it, once.
@@ -310,14 +316,13 @@ pub async fn a_held_reversal_runs_once_approved(h: Harness) {
     assert!(update(&h, &held, TaskUpdate::Hold).await);
     assert!(claim(&h, later(3600)).await.is_empty());
     let store = h.shop.store();
-    assert_eq!(
-        store
-            .task_counts()
-            .await
-            .expect("answers")
-            .get(TaskKind::Reverse, TaskStatus::AwaitingApproval),
-        1
-    );
+    for counts in [store.task_counts(), store.open_task_counts()] {
+        let counts = counts.await.expect("answers");
+        assert_eq!(
+            counts.get(TaskKind::Reverse, TaskStatus::AwaitingApproval),
+            1
+        );
+    }
     assert!(store.approve_reversal(prepare_id).await.expect("answers"));
     assert!(
         !store.approve_reversal(prepare_id).await.expect("answers"),

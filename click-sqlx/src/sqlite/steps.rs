@@ -279,15 +279,19 @@ pub(crate) fn list_tasks(conn: &Connection, filter: TaskFilter) -> Result<Vec<Ta
     tasks(conn, SQLITE.select_tasks, &binds::tasks(filter))
 }
 
-/// [`click_core::Outbox::task_counts`] (`open`: [`click_core::Outbox::open_task_counts`]), on
-/// the reader.
-pub(crate) fn task_counts(conn: &Connection, open: bool) -> Result<TaskCounts, StoreError> {
-    let (sql, binds) = if open {
-        (SQLITE.count_open_tasks, binds::open_statuses().to_vec())
-    } else {
-        (SQLITE.count_tasks, Vec::new())
-    };
-    counts(rows(conn, sql, &binds, |row| {
+/// [`click_core::Outbox::task_counts`], on the reader.
+pub(crate) fn task_counts(conn: &Connection) -> Result<TaskCounts, StoreError> {
+    count(conn, SQLITE.count_tasks, &[])
+}
+
+/// [`click_core::Outbox::open_task_counts`], on the reader.
+pub(crate) fn open_task_counts(conn: &Connection) -> Result<TaskCounts, StoreError> {
+    count(conn, SQLITE.count_open_tasks, &binds::open_statuses())
+}
+
+/// Tasks counted by kind and status.
+fn count(conn: &Connection, sql: &str, binds: &[Bind<'_>]) -> Result<TaskCounts, StoreError> {
+    counts(rows(conn, sql, binds, |row| {
         Ok((row.get(0)?, row.get(1)?, row.get(2)?))
     })?)
 }
