@@ -170,7 +170,8 @@ mod tests {
     /// On tables whose statistics say every row is prepared and every task done (analyzed before
     /// any confirm or backlog), each statement that finds a row by a key uses that key's index,
     /// never an index on the state or status (whose scan grows with the table); a worker reads
-    /// its claim back by the claim token's index.
+    /// its claim back by the claim token's index. The one-statement check after a delivery hook
+    /// (`insert_task_if_in`) inserts for a confirmed row only.
     #[tokio::test]
     async fn statements_use_their_key_whatever_the_statistics() {
         if skipped(Some(URL)) {
@@ -317,6 +318,21 @@ mod tests {
                     "{sql}\nscans {on_state}, an index on the state:\n{plan}"
                 );
             }
+        }
+        // The check after a delivery hook, in one statement: the task for a confirmed row, once;
+        // nothing for a row in another state.
+        let check = DOLLAR
+            .insert_task_if_in
+            .expect("PostgreSQL checks and enqueues in one");
+        for (id, inserted) in [(150, 1), (150, 0), (50, 0)] {
+            let id = MerchantPrepareId::new(id);
+            let binds =
+                binds::insert_task_if_in(TaskKind::Fiscalize, id, TransactionState::Confirmed);
+            let done = bound(check, &binds)
+                .execute(&pool)
+                .await
+                .expect("the check runs");
+            assert_eq!(done.rows_affected(), inserted, "transaction {id}");
         }
         pool.close().await;
         admin
