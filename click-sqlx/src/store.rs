@@ -170,9 +170,14 @@ fn transactions(
         .collect()
 }
 
-/// Runs a transition again (up to three times in all) when the database aborted it as a deadlock
-/// or serialization failure: the transaction rolled back whole, so trying again is safe. Such
-/// aborts happen under contention, e.g. MySQL's three-way duplicate-insert deadlock.
+/// How many times in all [`retry_conflicts`] runs a transition.
+const TRIES: u32 = 5;
+
+/// Runs a transition again (up to [`TRIES`] times in all) when the database aborted it as a
+/// deadlock or serialization failure: the transaction rolled back whole, so trying again is safe.
+/// Such aborts happen under contention, e.g. MySQL's three-way duplicate-insert deadlock; each
+/// try waits a random pause first ([`backoff`]), so that the transactions that met do not meet
+/// again in step.
 async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -181,16 +186,27 @@ where
     let mut tries = 1;
     loop {
         match attempt().await {
-            Err(error) if tries < 3 && is_conflict(&error) => {
+            Err(error) if tries < TRIES && is_conflict(&error) => {
                 tracing::warn!(
                     error = &error as &dyn std::error::Error,
                     "transaction aborted by a conflict; trying again"
                 );
+                tokio::time::sleep(backoff(tries)).await;
                 tries += 1;
             }
             result => return result,
         }
     }
+}
+
+/// A random pause of up to 5 ms per try made so far.
+fn backoff(tries: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // Each `RandomState` is keyed afresh: its empty hash is a new random number.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    Duration::from_micros(random % (5_000 * u64::from(tries)))
 }
 
 /// Deadlock (`40P01`) or serialization failure (`40001`, MySQL's 1213 deadlock included).
@@ -540,5 +556,22 @@ impl<D: Database> Steps for SqlSteps<D> {
             // Nothing was written: a Prepare rolls back only when it inserted nothing.
             Unit::Autocommit(_) => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    /// The pauses before a retry stay under their bound and differ from one to the next.
+    #[test]
+    fn backoff_is_bounded_and_random() {
+        let pauses: Vec<Duration> = (0..20).map(|_| super::backoff(2)).collect();
+        assert!(
+            pauses
+                .iter()
+                .all(|pause| *pause < Duration::from_millis(10))
+        );
+        assert!(pauses.iter().any(|pause| *pause != pauses[0]), "{pauses:?}");
     }
 }
