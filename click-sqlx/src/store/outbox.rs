@@ -22,6 +22,18 @@ pub(crate) fn tasks(rows: Result<Vec<TaskRow>, sqlx::Error>) -> Result<Vec<Task>
         .collect()
 }
 
+impl<D: Database, H> SqlStore<D, H> {
+    /// Tasks counted by kind and status, as `sql` groups them.
+    async fn count_tasks(
+        &self,
+        sql: &'static str,
+        binds: &[Bind<'_>],
+    ) -> Result<TaskCounts, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        counts(D::triples(&mut conn, sql, binds).await.map_err(backend)?)
+    }
+}
+
 #[async_trait]
 impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
     async fn claim(
@@ -129,22 +141,12 @@ impl<D: Database, H: Send + Sync + 'static> Outbox for SqlStore<D, H> {
     }
 
     async fn task_counts(&self) -> Result<TaskCounts, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
-        counts(
-            D::triples(&mut conn, D::SQL.count_tasks, &[])
-                .await
-                .map_err(backend)?,
-        )
+        self.count_tasks(D::SQL.count_tasks, &[]).await
     }
 
     async fn open_task_counts(&self) -> Result<TaskCounts, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let binds = binds::open_statuses();
-        counts(
-            D::triples(&mut conn, D::SQL.count_open_tasks, &binds)
-                .await
-                .map_err(backend)?,
-        )
+        self.count_tasks(D::SQL.count_open_tasks, &binds::open_statuses())
+            .await
     }
 
     async fn reversals_due(&self) -> Result<Vec<Transaction>, StoreError> {
