@@ -4,8 +4,8 @@
 //!
 //! | name | type | labels | what |
 //! |---|---|---|---|
-//! | `click_callbacks_total` | counter | `endpoint` (`prepare`, `complete`, `single`), `code` (`0`, `-1` … `-9`) | callbacks answered, by the `error` code answered |
-//! | `click_callback_duration_seconds` | histogram | `endpoint` | time from the body read to the answer |
+//! | `click_callbacks_total` | counter | `endpoint` (`prepare`, `complete`, `single`), `code` (`0`, `-1` … `-9`) | callbacks answered, by the `error` code answered; those an adapter answered without the shop (a body too large, too slow or unreadable: `-8`; a handler that panicked: `-7`) included |
+//! | `click_callback_duration_seconds` | histogram | `endpoint` | time from the body read to the shop's answer |
 //! | `click_store_errors_total` | counter | | store failures (each answered `-7`, so Click retries) |
 //! | `click_reversals_due_total` | counter | `reason` (`delivery_failed`, `order_already_paid`) | payments Click debited that must be reversed |
 //! | `click_settle_attempts_total` | counter | `kind` (`reverse`, `fiscalize`, `expire`), `outcome` (`done`, `parked`, `awaiting_approval`, `retry`) | settlement attempts (`click-settle`) |
@@ -78,11 +78,17 @@ pub fn describe() {
     describe_counter!(TELEGRAM_PAYMENTS, "Telegram payments recorded, by outcome");
 }
 
-/// Records one answered callback.
+/// Records one callback the shop answered.
 pub(crate) fn callback(endpoint: Endpoint, code: ErrorCode, took: Duration) {
-    let endpoint = endpoint_label(endpoint);
-    ::metrics::counter!(CALLBACKS, "endpoint" => endpoint, "code" => code_label(code)).increment(1);
-    ::metrics::histogram!(CALLBACK_DURATION, "endpoint" => endpoint).record(took);
+    answered(endpoint, code);
+    ::metrics::histogram!(CALLBACK_DURATION, "endpoint" => endpoint_label(endpoint)).record(took);
+}
+
+/// Records one answered callback: the shop's, or an adapter's to a callback the shop could not
+/// handle.
+pub(crate) fn answered(endpoint: Endpoint, code: ErrorCode) {
+    let (endpoint, code) = (endpoint_label(endpoint), code_label(code));
+    ::metrics::counter!(CALLBACKS, "endpoint" => endpoint, "code" => code).increment(1);
 }
 
 /// Records a store failure.

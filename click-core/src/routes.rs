@@ -73,9 +73,10 @@ pub enum Unhandled<'a> {
 }
 
 impl CallbackRoutes {
-    /// The answer to a callback the shop could not handle, logged: `-8` for a body that could
-    /// not be read within the limits, `-7` (Click retries) when the handler failed. Send it
-    /// with HTTP 200, as any answer.
+    /// The answer to a callback the shop could not handle, logged and counted in
+    /// `click_callbacks_total` ([`crate::metrics`]): `-8` for a body that could not be read
+    /// within the limits, `-7` (Click retries) when the handler failed. Send it with HTTP 200, as
+    /// any answer.
     pub fn unhandled(&self, endpoint: Endpoint, why: Unhandled<'_>) -> Answer {
         let error = match why {
             Unhandled::Unreadable(error) => {
@@ -95,6 +96,7 @@ impl CallbackRoutes {
                 ErrorCode::FailedToUpdateUser
             }
         };
+        crate::metrics::answered(endpoint, error);
         Answer::bare(endpoint, error)
     }
 }
@@ -173,7 +175,42 @@ impl CallbackPaths {
 
 #[cfg(test)]
 mod tests {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
     use super::*;
+    use crate::{Keyring, MemoryStore};
+
+    #[test]
+    fn a_callback_answered_without_the_shop_is_counted() {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let routes = CallbackRoutes::new(Shop::new(Keyring::new(), MemoryStore::default()));
+        let answer = ::metrics::with_local_recorder(&recorder, || {
+            routes.unhandled(Endpoint::Complete, Unhandled::TooLarge)
+        });
+        assert_eq!(answer.error(), ErrorCode::BadRequest);
+        let counted: Vec<_> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .map(|(key, _, _, value)| {
+                let labels: Vec<_> = key
+                    .key()
+                    .labels()
+                    .map(|label| format!("{}={}", label.key(), label.value()))
+                    .collect();
+                (key.key().name().to_owned(), labels, value)
+            })
+            .collect();
+        assert_eq!(
+            counted,
+            [(
+                crate::metrics::CALLBACKS.to_owned(),
+                vec!["endpoint=complete".to_owned(), "code=-8".to_owned()],
+                DebugValue::Counter(1)
+            )]
+        );
+    }
 
     #[test]
     fn joins_under_a_prefix_with_or_without_a_slash() {
