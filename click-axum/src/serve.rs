@@ -62,7 +62,9 @@ pub fn serve(listener: TcpListener, app: Router) -> Serve<Pending<()>> {
 }
 
 /// A server being set up by [`serve`]; it runs when awaited, and its output is `Ok` once it
-/// stopped (accept errors are logged and survived, as `axum::serve` does).
+/// stopped with every request in flight answered (accept errors are logged and survived, as
+/// `axum::serve` does), or an error of kind [`io::ErrorKind::TimedOut`] once it stopped after
+/// the shutdown timeout dropped the connections still open.
 #[must_use = "a server does nothing until it is awaited"]
 pub struct Serve<S> {
     listener: TcpListener,
@@ -190,12 +192,19 @@ impl<S: Future<Output = ()> + Send + 'static> Serve<S> {
                 while connections.join_next().await.is_some() {}
             });
             if closed.await.is_err() {
+                let open = connections.len();
                 tracing::warn!(
-                    open = connections.len(),
+                    open,
                     timeout = ?shutdown_timeout,
                     "shutdown timeout: dropping the connections still open"
                 );
                 connections.shutdown().await;
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "stopped after the shutdown timeout ({shutdown_timeout:?}) dropped {open} connections"
+                    ),
+                ));
             }
         }
         tracing::info!("stopped");

@@ -145,6 +145,11 @@ async fn a_stop_signal_answers_the_callback_in_flight_and_refuses_new_ones() {
     .await
     .expect("new connections are refused while the callback is in flight, which is answered");
     assert_eq!(answer.status(), 200);
+    // actix-web closes a keep-alive connection after the answer in flight, as click-axum does.
+    assert_eq!(
+        answer.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
     let answer: serde_json::Value = answer.json().await.expect("JSON");
     assert_eq!(answer["error"], 0);
     let served = tokio::task::spawn_blocking(move || server.join())

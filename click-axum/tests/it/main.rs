@@ -278,6 +278,49 @@ async fn a_graceful_shutdown_closes_idle_connections() {
         .expect("served");
 }
 
+/// A request still in flight when the shutdown timeout passes is dropped, and the server says
+/// so: it returns an error of kind `TimedOut`, not `Ok`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shutdown_timeout_that_drops_a_request_is_an_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    let (arrived, arrival) = tokio::sync::oneshot::channel::<()>();
+    let arrived = std::sync::Arc::new(std::sync::Mutex::new(Some(arrived)));
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            if let Some(arrived) = arrived.lock().expect("not poisoned").take() {
+                let _ = arrived.send(());
+            }
+            std::future::pending::<&'static str>()
+        }),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        click_axum::serve(listener, app)
+            .shutdown_timeout(Duration::from_millis(200))
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    let request = tokio::spawn(reqwest::get(format!("http://{address}/")));
+    arrival.await.expect("the request reaches its handler");
+    stop.send(()).expect("the server listens for the signal");
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server returns once its shutdown timeout passes")
+        .expect("joined");
+    let error = stopped.expect_err("a dropped request makes the stop an error");
+    assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+    assert!(
+        request.await.expect("joined").is_err(),
+        "the dropped request gets no answer"
+    );
+}
+
 /// Handlers see the peer's address, as with `axum::serve` and `into_make_service_with_connect_info`.
 #[tokio::test(flavor = "multi_thread")]
 async fn handlers_get_the_peer_address() {
