@@ -37,6 +37,22 @@ start() { # instance number, address
     done
     echo "instance $1 did not start" >&2; exit 1
 }
+stop() { # instance number: SIGTERM, then its exit status, or 1 (and SIGKILL) if it is still
+    # running 5 s after its shutdown timeout (the demo's default, 10 s)
+    local pid=${pids[$1]}
+    kill -TERM "$pid"
+    for _ in $(seq 1 300); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "instance $1 still running 15 s after SIGTERM" >&2
+        kill -9 "$pid"
+        wait "$pid" 2>/dev/null || true
+        return 1
+    fi
+    wait "$pid"
+}
 addresses=()
 for n in 0 1; do
     start "$n" 127.0.0.1:0
@@ -53,8 +69,7 @@ n=0
 while kill -0 "$load" 2>/dev/null; do
     sleep "$every"
     kill -0 "$load" 2>/dev/null || break
-    kill -TERM "${pids[$n]}"
-    if ! wait "${pids[$n]}"; then graceless=$((graceless + 1)); fi
+    if ! stop "$n"; then graceless=$((graceless + 1)); fi
     start "$n" "${addresses[$n]}"
     restarts=$((restarts + 1))
     n=$((1 - n))

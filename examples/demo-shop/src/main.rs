@@ -408,7 +408,7 @@ async fn serve(
             );
             count += 1;
         }
-        println!(
+        eprintln!(
             "loaded {count} orders from {} in {:?}",
             path.display(),
             started.elapsed()
@@ -428,12 +428,12 @@ async fn serve(
         click_axum::shutdown_signal(),
     )
     .await?;
-    println!(
+    eprintln!(
         "serving on http://{} (transactions: {}; Merchant API: {})",
         shop.address, shop.store_name, shop.api.base_url
     );
     let base = format!("http://{}/", shop.address);
-    println!(
+    eprintln!(
         "  Prepare URL:  {}\n  Complete URL: {}\n  Health: {base}livez, {base}readyz{}",
         shop.urls.prepare,
         shop.urls.complete,
@@ -444,7 +444,7 @@ async fn serve(
         },
     );
     shop.server.await??;
-    println!("stopped: every callback in flight was answered");
+    eprintln!("stopped: every callback in flight was answered");
     Ok(())
 }
 
@@ -503,7 +503,8 @@ async fn ceiling(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Logs to stdout, as text or JSON. JSON logs every callback (`click_core` at info), one line
-/// each with the span's fields; `RUST_LOG` overrides the levels.
+/// each with the span's fields; `RUST_LOG` overrides the levels. `serve`'s own lines for people
+/// (where it listens, that it stopped) go to stderr, so that stdout holds logs alone.
 fn init_logs(format: LogFormat) {
     let levels = match format {
         LogFormat::Text => "warn,demo_shop=info",
