@@ -23,10 +23,12 @@ orders=${ORDERS:-200000}
 rounds=${ROUNDS:-3}
 connections=${DB_CONNECTIONS:-10}
 count_round_trips=${ROUND_TRIPS:-1}
+before=${BEFORE:-}
 cargo build -q --release -p demo-shop -p click-testkit
 work=$(mktemp -d)
 demo=""
-trap 'kill "$demo" 2>/dev/null || true; rm -rf "$work"' EXIT
+before_demo=""
+trap 'kill $demo $before_demo 2>/dev/null || true; rm -rf "$work"' EXIT
 
 psql "$url" -q 2>/dev/null <<'SQL'
 DROP SCHEMA IF EXISTS click_pgbench CASCADE;
@@ -40,6 +42,8 @@ CREATE TABLE click_pgbench.attempts (
 CREATE TABLE click_pgbench.paid (merchant_trans_id TEXT PRIMARY KEY, id BIGINT NOT NULL);
 DROP SCHEMA IF EXISTS click_pg_ceiling CASCADE;
 CREATE SCHEMA click_pg_ceiling;
+DROP SCHEMA IF EXISTS click_pg_ceiling_before CASCADE;
+CREATE SCHEMA click_pg_ceiling_before;
 SQL
 cat > "$work/pair.sql" <<'SQL'
 \set n random(1, 2000000000)
@@ -74,17 +78,51 @@ process_ms() { echo $(($(ticks "$1" 14 15) * ms_per_tick)); }
 children_ms() { echo $(($(ticks $$ 16 17) * ms_per_tick)); }
 
 case "$url" in *\?*) join="&" ;; *) join="?" ;; esac
-store="$url${join}options=-csearch_path%3Dclick_pg_ceiling"
 prefix="ceiling$(date +%s)-"
 for round in $(seq 1 "$rounds"); do
     seq -f "${prefix}${round}-%.0f:1000" 0 $((orders - 1))
 done > "$work/orders.txt"
 seq -f "rt-${prefix}%.0f:1000" 0 999 >> "$work/orders.txt"
-target/release/demo-shop serve --no-worker --no-metrics --db-connections "$connections" --store "$store" --addr 127.0.0.1:0 \
-    --orders-file "$work/orders.txt" > "$work/demo.log" 2>&1 &
-demo=$!
-for _ in $(seq 1 300); do grep -q "^serving" "$work/demo.log" && break; sleep 0.2; done
-base=$(grep -o 'http://[0-9.:]*' "$work/demo.log" | head -n 1)
+# Starts a demo binary (then its extra options) on a schema; prints its pid and base URL.
+start_demo() {
+    local binary=$1 schema=$2 log="$work/$2.log"
+    shift 2
+    "$binary" serve --no-worker --no-metrics "$@" --store "$url${join}options=-csearch_path%3D$schema" \
+        --addr 127.0.0.1:0 --orders-file "$work/orders.txt" > "$log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 1 300); do grep -q "^serving" "$log" && break; sleep 0.2; done
+    echo "$pid $(grep -o 'http://[0-9.:]*' "$log" | head -n 1)"
+}
+read -r demo base < <(start_demo target/release/demo-shop click_pg_ceiling --db-connections "$connections")
+if [ -n "$before" ]; then
+    read -r before_demo before_base < <(start_demo "$before" click_pg_ceiling_before)
+fi
+
+# Pays orders through one demo for DURATION seconds, in round $1, against pgbench's rate $2;
+# prints its line and CPU split, and appends its ratio to $work/ratios-$3.txt. Reads the
+# pgbench run's CPU from the caller.
+load_round() {
+    local round=$1 pgbench_rate=$2 name=$3 pid=$4 base=$5
+    local pg_before demo_before children_before pg_during_demo demo_ms load_ms
+    pg_before=$(postgres_ms); demo_before=$(process_ms "$pid"); children_before=$(children_ms)
+    target/release/click-testkit load --base-url "$base" --service-id 101 --secret-key demo-secret-key \
+        --orders "$orders" --prefix "${prefix}${round}-" --concurrency "$clients" \
+        --duration "$duration" > "$work/load.txt" 2>&1 || true
+    pg_during_demo=$(($(postgres_ms) - pg_before)); demo_ms=$(($(process_ms "$pid") - demo_before))
+    load_ms=$(($(children_ms) - children_before))
+    local demo_rate demo_pairs latency failures ratio
+    demo_rate=$(sed -n 's/^pairs:.*= \([0-9]*\) pairs\/s/\1/p' "$work/load.txt")
+    demo_pairs=$(sed -n 's/^pairs: *\([0-9]*\) .*/\1/p' "$work/load.txt")
+    latency=$(sed -n 's/^latency: *//p' "$work/load.txt")
+    failures=$(sed -n 's/^non-zero answers: //p' "$work/load.txt")
+    ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$demo_rate" "$pgbench_rate")
+    echo "$ratio" >> "$work/ratios-$name.txt"
+    echo "  $name demo, $clients clients: $demo_rate pairs/s ($latency; non-zero answers: $failures); ratio $ratio"
+    if [ "$pg_during_pgbench" -gt 0 ] && [ "${pgbench_pairs:-0}" -gt 0 ] && [ "${demo_pairs:-0}" -gt 0 ]; then
+        python3 -c "import sys; p = [float(a) for a in sys.argv[1:]]; print(f'    CPU per pair: pgbench run: PostgreSQL {p[0] / p[2]:.3f} ms, pgbench {p[1] / p[2]:.3f} ms; demo run: PostgreSQL {p[3] / p[6]:.3f} ms, demo {p[4] / p[6]:.3f} ms, load tool {p[5] / p[6]:.3f} ms')" \
+            "$pg_during_pgbench" "$pgbench_ms" "$pgbench_pairs" "$pg_during_demo" "$demo_ms" "$load_ms" "$demo_pairs"
+    fi
+}
 
 for round in $(seq 1 "$rounds"); do
     pg_before=$(postgres_ms); children_before=$(children_ms)
@@ -92,27 +130,17 @@ for round in $(seq 1 "$rounds"); do
     pg_during_pgbench=$(($(postgres_ms) - pg_before)); pgbench_ms=$(($(children_ms) - children_before))
     pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.txt" | head -n 1)
     pgbench_pairs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench.txt")
-    pg_before=$(postgres_ms); demo_before=$(process_ms "$demo"); children_before=$(children_ms)
-    target/release/click-testkit load --base-url "$base" --service-id 101 --secret-key demo-secret-key \
-        --orders "$orders" --prefix "${prefix}${round}-" --concurrency "$clients" \
-        --duration "$duration" > "$work/load.txt" 2>&1 || true
-    pg_during_demo=$(($(postgres_ms) - pg_before)); demo_ms=$(($(process_ms "$demo") - demo_before))
-    load_ms=$(($(children_ms) - children_before))
-    demo_rate=$(sed -n 's/^pairs:.*= \([0-9]*\) pairs\/s/\1/p' "$work/load.txt")
-    demo_pairs=$(sed -n 's/^pairs: *\([0-9]*\) .*/\1/p' "$work/load.txt")
-    latency=$(sed -n 's/^latency: *//p' "$work/load.txt")
-    failures=$(sed -n 's/^non-zero answers: //p' "$work/load.txt")
-    ratio=$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$demo_rate" "$pgbench_rate")
-    echo "$ratio" >> "$work/ratios.txt"
-    echo "round $round: pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s;" \
-        "demo shop, $clients clients, $connections database connections: $demo_rate pairs/s ($latency; non-zero answers: $failures);" \
-        "ratio $ratio"
-    if [ "$pg_during_pgbench" -gt 0 ] && [ "${pgbench_pairs:-0}" -gt 0 ] && [ "${demo_pairs:-0}" -gt 0 ]; then
-        python3 -c "import sys; p = [float(a) for a in sys.argv[1:]]; print(f'  CPU per pair: pgbench run: PostgreSQL {p[0] / p[2]:.3f} ms, pgbench {p[1] / p[2]:.3f} ms; demo run: PostgreSQL {p[3] / p[6]:.3f} ms, demo {p[4] / p[6]:.3f} ms, load tool {p[5] / p[6]:.3f} ms')" \
-            "$pg_during_pgbench" "$pgbench_ms" "$pgbench_pairs" "$pg_during_demo" "$demo_ms" "$load_ms" "$demo_pairs"
+    echo "round $round: pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s" \
+        "(demo: $connections database connections)"
+    load_round "$round" "$pgbench_rate" this "$demo" "$base"
+    if [ -n "$before" ]; then
+        load_round "$round" "$pgbench_rate" before "$before_demo" "$before_base"
     fi
 done
-python3 -c "import statistics, sys; print(f'ratio: {statistics.median(float(l) for l in open(sys.argv[1])):.2f} of pgbench (median of $rounds rounds)')" "$work/ratios.txt"
+for name in this before; do
+    [ -f "$work/ratios-$name.txt" ] || continue
+    python3 -c "import statistics, sys; print(f'ratio, {sys.argv[2]} demo: {statistics.median(float(l) for l in open(sys.argv[1])):.2f} of pgbench (median of $rounds rounds)')" "$work/ratios-$name.txt" "$name"
+done
 
 if [ "$count_round_trips" = "1" ]; then
     # A second instance whose sessions log every statement: each is one round trip (sqlx sends
