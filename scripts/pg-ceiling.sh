@@ -11,10 +11,15 @@
 # also prints the CPU time per pair of PostgreSQL (its processes, and the backends that exited,
 # which the postmaster collected), of pgbench, of the demo and of the load tool: on a CPU-bound
 # machine, that is where the ratio goes.
+# BEFORE, the path of another build's demo-shop binary (an earlier commit's, say), adds its run to
+# every round, after the current one's, on a schema of its own and with the default pool of 10
+# connections (earlier builds take no --db-connections), so that two builds are compared in the
+# same run: the machine's state moves one build's ratio by more than most changes do.
 # Usage: scripts/pg-ceiling.sh   Env: CLIENTS (32), DB_CONNECTIONS (10), DURATION seconds per
-# run (10), ROUNDS (3), ORDERS per round (200000), ROUND_TRIPS (1: count them; 0: skip),
+# run (10), ROUNDS (3), ORDERS per round (200000), ROUND_TRIPS (1: count them; 0: skip), BEFORE,
 # CLICK_TEST_POSTGRES_URL.
 set -euo pipefail
+before_binary=${BEFORE:+$(realpath "$BEFORE")}
 cd "$(dirname "$0")/.."
 url=${CLICK_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 clients=${CLIENTS:-32}
@@ -23,7 +28,6 @@ orders=${ORDERS:-200000}
 rounds=${ROUNDS:-3}
 connections=${DB_CONNECTIONS:-10}
 count_round_trips=${ROUND_TRIPS:-1}
-before=${BEFORE:-}
 cargo build -q --release -p demo-shop -p click-testkit
 work=$(mktemp -d)
 demo=""
@@ -90,12 +94,14 @@ start_demo() {
     "$binary" serve --no-worker --no-metrics "$@" --store "$url${join}options=-csearch_path%3D$schema" \
         --addr 127.0.0.1:0 --orders-file "$work/orders.txt" > "$log" 2>&1 &
     local pid=$!
-    for _ in $(seq 1 300); do grep -q "^serving" "$log" && break; sleep 0.2; done
+    for _ in $(seq 1 300); do grep -q "Complete URL" "$log" && break; sleep 0.2; done
     echo "$pid $(grep -o 'http://[0-9.:]*' "$log" | head -n 1)"
 }
 read -r demo base < <(start_demo target/release/demo-shop click_pg_ceiling --db-connections "$connections")
-if [ -n "$before" ]; then
-    read -r before_demo before_base < <(start_demo "$before" click_pg_ceiling_before)
+[ -n "${base:-}" ] || { echo "the demo did not start:" >&2; cat "$work/click_pg_ceiling.log" >&2; exit 1; }
+if [ -n "$before_binary" ]; then
+    read -r before_demo before_base < <(start_demo "$before_binary" click_pg_ceiling_before)
+    [ -n "${before_base:-}" ] || { echo "the BEFORE demo did not start:" >&2; cat "$work/click_pg_ceiling_before.log" >&2; exit 1; }
 fi
 
 # Pays orders through one demo for DURATION seconds, in round $1, against pgbench's rate $2;
@@ -131,9 +137,9 @@ for round in $(seq 1 "$rounds"); do
     pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.txt" | head -n 1)
     pgbench_pairs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench.txt")
     echo "round $round: pgbench -M prepared -c $clients -j 2 -T $duration: $pgbench_rate pairs/s" \
-        "(demo: $connections database connections)"
+        "(this demo: $connections database connections; a BEFORE demo: 10)"
     load_round "$round" "$pgbench_rate" this "$demo" "$base"
-    if [ -n "$before" ]; then
+    if [ -n "$before_binary" ]; then
         load_round "$round" "$pgbench_rate" before "$before_demo" "$before_base"
     fi
 done

@@ -6,6 +6,8 @@ use std::future::{Future, IntoFuture, Pending, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -37,7 +39,8 @@ const IDLE_GRACE: Duration = Duration::from_secs(1);
 /// to another instance), every answer from then on carries `Connection: close`, idle
 /// connections are closed after a short grace, and the server returns when every request in
 /// flight was answered, or when the shutdown timeout ([`SHUTDOWN_TIMEOUT`] by default) passes,
-/// dropping what is left (a callback cut off there is one Click resends).
+/// dropping what is left (a callback cut off there is one Click resends), with an error if that
+/// was a request in flight.
 ///
 /// ```no_run
 /// # async fn run(app: axum::Router) -> std::io::Result<()> {
@@ -64,7 +67,8 @@ pub fn serve(listener: TcpListener, app: Router) -> Serve<Pending<()>> {
 /// A server being set up by [`serve`]; it runs when awaited, and its output is `Ok` once it
 /// stopped with every request in flight answered (accept errors are logged and survived, as
 /// `axum::serve` does), or an error of kind [`io::ErrorKind::TimedOut`] once it stopped after
-/// the shutdown timeout dropped the connections still open.
+/// the shutdown timeout dropped requests still in flight (idle connections dropped then are no
+/// error).
 #[must_use = "a server does nothing until it is awaited"]
 pub struct Serve<S> {
     listener: TcpListener,
@@ -156,6 +160,7 @@ impl<S: Future<Output = ()> + Send + 'static> Serve<S> {
             shutdown_timeout,
         } = self;
         let (phase, _) = watch::channel(Phase::Serving);
+        let requests = InFlight::default();
         let mut connections = JoinSet::new();
         let mut signal = pin!(signal);
         loop {
@@ -163,7 +168,7 @@ impl<S: Future<Output = ()> + Send + 'static> Serve<S> {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        connections.spawn(connection(stream, peer, &app, &phase, read_timeout));
+                        connections.spawn(connection(stream, peer, &app, &phase, &requests, read_timeout));
                     }
                     Err(error) => accept_failed(error).await,
                 },
@@ -174,7 +179,14 @@ impl<S: Future<Output = ()> + Send + 'static> Serve<S> {
         while let Poll::Ready(Ok((stream, peer))) =
             poll_fn(|cx| Poll::Ready(listener.poll_accept(cx))).await
         {
-            connections.spawn(connection(stream, peer, &app, &phase, read_timeout));
+            connections.spawn(connection(
+                stream,
+                peer,
+                &app,
+                &phase,
+                &requests,
+                read_timeout,
+            ));
         }
         drop(listener);
         tracing::info!(
@@ -192,19 +204,22 @@ impl<S: Future<Output = ()> + Send + 'static> Serve<S> {
                 while connections.join_next().await.is_some() {}
             });
             if closed.await.is_err() {
-                let open = connections.len();
+                let (open, unanswered) = (connections.len(), requests.count());
                 tracing::warn!(
                     open,
+                    unanswered,
                     timeout = ?shutdown_timeout,
                     "shutdown timeout: dropping the connections still open"
                 );
                 connections.shutdown().await;
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "stopped after the shutdown timeout ({shutdown_timeout:?}) dropped {open} connections"
-                    ),
-                ));
+                if unanswered > 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "stopped after the shutdown timeout ({shutdown_timeout:?}) dropped {unanswered} requests in flight"
+                        ),
+                    ));
+                }
             }
         }
         tracing::info!("stopped");
@@ -219,17 +234,21 @@ fn connection(
     peer: SocketAddr,
     app: &Router,
     phase: &watch::Sender<Phase>,
+    requests: &InFlight,
     read_timeout: Duration,
 ) -> impl Future<Output = ()> + Send + 'static {
     let app = TowerToHyperService::new(app.clone());
     let mut phase = phase.subscribe();
     let stopping = phase.clone();
+    let requests = requests.clone();
     async move {
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let answered = app.call(request);
             let stopping = stopping.clone();
+            let request = requests.enter();
             async move {
+                let _request = request;
                 let mut response = answered.await?;
                 if *stopping.borrow() != Phase::Serving {
                     // The client's next request must go to a server that is staying.
@@ -265,6 +284,31 @@ fn connection(
         if let Err(error) = connection.await {
             tracing::debug!(%error, "connection closed while stopping");
         }
+    }
+}
+
+/// How many requests are being handled, across connections: whether a shutdown timeout cut an
+/// answer, or only idle connections.
+#[derive(Clone, Default)]
+struct InFlight(Arc<AtomicUsize>);
+
+/// One request being handled, until dropped (answered, or its connection dropped).
+struct Request(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(&self) -> Request {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Request(Arc::clone(&self.0))
+    }
+
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

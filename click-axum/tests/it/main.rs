@@ -278,6 +278,39 @@ async fn a_graceful_shutdown_closes_idle_connections() {
         .expect("served");
 }
 
+/// A shutdown timeout shorter than the grace given to idle connections drops them, and that is
+/// no error: no request was cut.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shutdown_timeout_that_drops_only_idle_connections_is_no_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        click_axum::serve(listener, app)
+            .shutdown_timeout(Duration::from_millis(100))
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    let client = reqwest::Client::new();
+    let idle = client
+        .get(format!("http://{address}/"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(idle.text().await.expect("a body"), "ok");
+    stop.send(()).expect("the server listens for the signal");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server returns once its shutdown timeout passes")
+        .expect("joined")
+        .expect("an idle connection dropped is no error");
+}
+
 /// A request still in flight when the shutdown timeout passes is dropped, and the server says
 /// so: it returns an error of kind `TimedOut`, not `Ok`.
 #[tokio::test(flavor = "multi_thread")]

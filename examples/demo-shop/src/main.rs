@@ -428,13 +428,14 @@ async fn serve(
         click_axum::shutdown_signal(),
     )
     .await?;
-    eprintln!(
-        "serving on http://{} (transactions: {}; Merchant API: {})",
-        shop.address, shop.store_name, shop.api.base_url
-    );
     let base = format!("http://{}/", shop.address);
-    eprintln!(
-        "  Prepare URL:  {}\n  Complete URL: {}\n  Health: {base}livez, {base}readyz{}",
+    // One write, so that a script reading the log never sees half an address.
+    let banner = format!(
+        "serving on http://{} (transactions: {}; Merchant API: {})\n  Prepare URL:  {}\n  \
+         Complete URL: {}\n  Health: {base}livez, {base}readyz{}\n",
+        shop.address,
+        shop.store_name,
+        shop.api.base_url,
         shop.urls.prepare,
         shop.urls.complete,
         if args.no_metrics {
@@ -443,6 +444,7 @@ async fn serve(
             format!("; metrics: {base}metrics")
         },
     );
+    eprint!("{banner}");
     shop.server.await??;
     eprintln!("stopped: every callback in flight was answered");
     Ok(())
