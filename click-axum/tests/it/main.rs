@@ -247,34 +247,11 @@ async fn a_graceful_shutdown_answers_the_callback_in_flight_and_refuses_new_ones
 }
 
 /// A server that is told to stop with an idle keep-alive connection returns after a short
-/// grace, well within its shutdown timeout, and one whose signal never fires keeps serving.
+/// grace, well within its shutdown timeout.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_graceful_shutdown_closes_idle_connections() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    stop_with_an_idle_connection(click_core::SHUTDOWN_TIMEOUT)
         .await
-        .expect("binds");
-    let address = listener.local_addr().expect("an address");
-    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        click_axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .into_future(),
-    );
-    let client = reqwest::Client::new();
-    let first = client
-        .get(format!("http://{address}/"))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(first.text().await.expect("a body"), "ok");
-    stop.send(()).expect("the server listens for the signal");
-    tokio::time::timeout(Duration::from_secs(5), server)
-        .await
-        .expect("idle connections do not hold the server for its 10 s timeout")
-        .expect("joined")
         .expect("served");
 }
 
@@ -282,32 +259,8 @@ async fn a_graceful_shutdown_closes_idle_connections() {
 /// no error: no request was cut.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shutdown_timeout_that_drops_only_idle_connections_is_no_error() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    stop_with_an_idle_connection(Duration::from_millis(100))
         .await
-        .expect("binds");
-    let address = listener.local_addr().expect("an address");
-    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        click_axum::serve(listener, app)
-            .shutdown_timeout(Duration::from_millis(100))
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .into_future(),
-    );
-    let client = reqwest::Client::new();
-    let idle = client
-        .get(format!("http://{address}/"))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(idle.text().await.expect("a body"), "ok");
-    stop.send(()).expect("the server listens for the signal");
-    tokio::time::timeout(Duration::from_secs(5), server)
-        .await
-        .expect("the server returns once its shutdown timeout passes")
-        .expect("joined")
         .expect("an idle connection dropped is no error");
 }
 
@@ -315,10 +268,6 @@ async fn a_shutdown_timeout_that_drops_only_idle_connections_is_no_error() {
 /// so: it returns an error of kind `TimedOut`, not `Ok`.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shutdown_timeout_that_drops_a_request_is_an_error() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let address = listener.local_addr().expect("an address");
     let (arrived, arrival) = tokio::sync::oneshot::channel::<()>();
     let arrived = std::sync::Arc::new(std::sync::Mutex::new(Some(arrived)));
     let app = axum::Router::new().route(
@@ -330,28 +279,69 @@ async fn a_shutdown_timeout_that_drops_a_request_is_an_error() {
             std::future::pending::<&'static str>()
         }),
     );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        click_axum::serve(listener, app)
-            .shutdown_timeout(Duration::from_millis(200))
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .into_future(),
-    );
+    let (address, stop, server) = stoppable(app, Duration::from_millis(200)).await;
     let request = tokio::spawn(reqwest::get(format!("http://{address}/")));
     arrival.await.expect("the request reaches its handler");
     stop.send(()).expect("the server listens for the signal");
-    let stopped = tokio::time::timeout(Duration::from_secs(5), server)
+    let error = stopped_within_5_s(server)
         .await
-        .expect("the server returns once its shutdown timeout passes")
-        .expect("joined");
-    let error = stopped.expect_err("a dropped request makes the stop an error");
+        .expect_err("a dropped request makes the stop an error");
     assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
     assert!(
         request.await.expect("joined").is_err(),
         "the dropped request gets no answer"
     );
+}
+
+/// Serves `app` with `shutdown_timeout` on an ephemeral port until the returned sender fires.
+async fn stoppable(
+    app: axum::Router,
+    shutdown_timeout: Duration,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let address = listener.local_addr().expect("an address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        click_axum::serve(listener, app)
+            .shutdown_timeout(shutdown_timeout)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    (address, stop, server)
+}
+
+/// What the server returns, which it must within 5 s.
+async fn stopped_within_5_s(
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+) -> std::io::Result<()> {
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server returns within 5 s of its signal")
+        .expect("joined")
+}
+
+/// Stops a server with `shutdown_timeout` while a client holds an idle keep-alive connection to
+/// it; what the server returns.
+async fn stop_with_an_idle_connection(shutdown_timeout: Duration) -> std::io::Result<()> {
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let (address, stop, server) = stoppable(app, shutdown_timeout).await;
+    let client = reqwest::Client::new();
+    let idle = client
+        .get(format!("http://{address}/"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(idle.text().await.expect("a body"), "ok");
+    stop.send(()).expect("the server listens for the signal");
+    stopped_within_5_s(server).await
 }
 
 /// Handlers see the peer's address, as with `axum::serve` and `into_make_service_with_connect_info`.
