@@ -32,7 +32,8 @@ cargo build -q --release -p demo-shop -p click-testkit
 work=$(mktemp -d)
 demo=""
 before_demo=""
-trap 'kill $demo $before_demo 2>/dev/null || true; rm -rf "$work"' EXIT
+logged=""
+trap 'kill $demo $before_demo $logged 2>/dev/null || true; rm -rf "$work"' EXIT
 
 psql "$url" -q 2>/dev/null <<'SQL'
 DROP SCHEMA IF EXISTS click_pgbench CASCADE;
@@ -87,21 +88,23 @@ for round in $(seq 1 "$rounds"); do
     seq -f "${prefix}${round}-%.0f:1000" 0 $((orders - 1))
 done > "$work/orders.txt"
 seq -f "rt-${prefix}%.0f:1000" 0 999 >> "$work/orders.txt"
-# Starts a demo binary (then its extra options) on a schema; prints its pid and base URL.
+# Starts a demo: a name for its log, its sessions' options (URL-encoded), the binary, then its
+# extra arguments; sets started_pid and started_base, or stops the script with the demo's log.
 start_demo() {
-    local binary=$1 schema=$2 log="$work/$2.log"
-    shift 2
-    "$binary" serve --no-worker --no-metrics "$@" --store "$url${join}options=-csearch_path%3D$schema" \
+    local log="$work/$1.log" options=$2 binary=$3
+    shift 3
+    "$binary" serve --no-worker --no-metrics "$@" --store "$url${join}options=$options" \
         --addr 127.0.0.1:0 --orders-file "$work/orders.txt" > "$log" 2>&1 &
-    local pid=$!
+    started_pid=$!
     for _ in $(seq 1 300); do grep -q "Complete URL" "$log" && break; sleep 0.2; done
-    echo "$pid $(grep -o 'http://[0-9.:]*' "$log" | head -n 1)"
+    started_base=$(grep -o 'http://[0-9.:]*' "$log" | head -n 1 || true)
+    [ -n "$started_base" ] || { echo "the demo did not start:" >&2; cat "$log" >&2; exit 1; }
 }
-read -r demo base < <(start_demo target/release/demo-shop click_pg_ceiling --db-connections "$connections")
-[ -n "${base:-}" ] || { echo "the demo did not start:" >&2; cat "$work/click_pg_ceiling.log" >&2; exit 1; }
+start_demo this "-csearch_path%3Dclick_pg_ceiling" target/release/demo-shop --db-connections "$connections"
+demo=$started_pid base=$started_base
 if [ -n "$before_binary" ]; then
-    read -r before_demo before_base < <(start_demo "$before_binary" click_pg_ceiling_before)
-    [ -n "${before_base:-}" ] || { echo "the BEFORE demo did not start:" >&2; cat "$work/click_pg_ceiling_before.log" >&2; exit 1; }
+    start_demo before "-csearch_path%3Dclick_pg_ceiling_before" "$before_binary"
+    before_demo=$started_pid before_base=$started_base
 fi
 
 # Pays orders through one demo for DURATION seconds, in round $1, against pgbench's rate $2;
@@ -157,12 +160,9 @@ if [ "$count_round_trips" = "1" ]; then
         exit 0
     fi
     paid=200
-    target/release/demo-shop serve --no-worker --no-metrics --db-connections "$connections" --addr 127.0.0.1:0 \
-        --store "$url${join}options=-csearch_path%3Dclick_pg_ceiling%20-clog_statement%3Dall" \
-        --orders-file "$work/orders.txt" > "$work/logged.log" 2>&1 &
-    logged=$!
-    for _ in $(seq 1 100); do grep -q "^serving" "$work/logged.log" && break; sleep 0.2; done
-    logged_base=$(grep -o 'http://[0-9.:]*' "$work/logged.log" | head -n 1)
+    start_demo logged "-csearch_path%3Dclick_pg_ceiling%20-clog_statement%3Dall" target/release/demo-shop \
+        --db-connections "$connections"
+    logged=$started_pid logged_base=$started_base
     sleep 0.5
     before=$(grep -cE "LOG:  (execute|statement)" "$log" || true)
     target/release/click-testkit load --base-url "$logged_base" --service-id 101 --secret-key demo-secret-key \
