@@ -161,6 +161,8 @@ impl<S: Future<Output = ()> + Send + 'static> Serve<S> {
         } = self;
         let (phase, _) = watch::channel(Phase::Serving);
         let requests = InFlight::default();
+        let serve_one =
+            |stream, peer| connection(stream, peer, &app, &phase, &requests, read_timeout);
         let mut connections = JoinSet::new();
         let mut signal = pin!(signal);
         loop {
@@ -168,7 +170,7 @@ impl<S: Future<Output = ()> + Send + 'static> Serve<S> {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        connections.spawn(connection(stream, peer, &app, &phase, &requests, read_timeout));
+                        connections.spawn(serve_one(stream, peer));
                     }
                     Err(error) => accept_failed(error).await,
                 },
@@ -179,14 +181,7 @@ impl<S: Future<Output = ()> + Send + 'static> Serve<S> {
         while let Poll::Ready(Ok((stream, peer))) =
             poll_fn(|cx| Poll::Ready(listener.poll_accept(cx))).await
         {
-            connections.spawn(connection(
-                stream,
-                peer,
-                &app,
-                &phase,
-                &requests,
-                read_timeout,
-            ));
+            connections.spawn(serve_one(stream, peer));
         }
         drop(listener);
         tracing::info!(
